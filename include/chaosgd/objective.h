@@ -1,0 +1,63 @@
+/* The objective interface: everything a map, the loop and the diagnostics need from a
+ * loss, for a *batch* of states per call (GSL multimin style: callbacks + dimension +
+ * opaque parameters).
+ *
+ *   states   x : n × dim, row-major (state i is x[i*dim .. i*dim+dim-1])
+ *   values   f : n            f[i] = f(x_i)
+ *   gradient g : n × dim      g[i*dim + a] = ∂f/∂x_a (x_i)
+ *   Hessian  h : n × dim×dim  h[i*dim*dim + a*dim + b] = ∂²f/∂x_a∂x_b (x_i)
+ *
+ * The MLP is one objective with dim = number of parameters (its batch is usually one θ
+ * over the whole data matrix); an analytic objective is dim 1 or 2 and its batch is n
+ * particles, so the inner loops vectorise. */
+#ifndef CHAOSGD_OBJECTIVE_H
+#define CHAOSGD_OBJECTIVE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaosgd/status.h"
+
+/* A named slice of the state vector (e.g. the MLP's W1, b1, W2, b2). */
+typedef struct cgd_view {
+  const char *name;
+  size_t offset, len;
+} cgd_view;
+
+/* A part of a multiscale objective (f0 or f1,ε): value, gradient, Hessian in batches.
+ * Any of f, g, h may be NULL (not wanted). */
+typedef int (*cgd_eval_fn)(void *ctx, size_t n, const double *x, double *f, double *g,
+                           double *h, cgd_error *err);
+
+typedef struct cgd_objective cgd_objective;
+
+struct cgd_objective {
+  char name[128];   /* human-readable, e.g. "mlp 5-16-1" or "quartic + sin" */
+  size_t dim;       /* dimension of one state */
+  void *ctx;        /* owned by the objective; released by free_ctx */
+  cgd_eval_fn eval; /* f, ∇f (and ∇²f where hess_ok) of the whole objective */
+  int hess_ok;      /* eval accepts h != NULL */
+
+  /* Multiscale split (NULL for the MLP): f = f0 + f1,ε. eval_f0 is the macro part alone
+   * (used by the stochastic and Gaussian maps). noise draws ζ = −∇f1,ε(u) at uniformly
+   * random phases u: out[i*dim + a] for i < n, from draws keyed by (seed, stream, index0+i)
+   * so that every particle and step is reproducible on its own. */
+  cgd_eval_fn eval_f0;
+  cgd_eval_fn eval_f1;
+  int (*noise)(void *ctx, size_t n, uint64_t seed, uint64_t index0, double *out);
+  double eps;       /* ε of the multiscale part (0 if none) */
+
+  size_t n_views;   /* named slices for histograms (0: only "all") */
+  cgd_view views[8];
+
+  void (*free_ctx)(void *ctx);
+};
+
+/* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */
+void cgd_objective_free(cgd_objective *obj);
+
+/* Convenience: f and/or g of a batch through obj->eval. */
+int cgd_objective_eval(const cgd_objective *obj, size_t n, const double *x, double *f,
+                       double *g, cgd_error *err);
+
+#endif

@@ -1,0 +1,26 @@
+/* Counter-based random numbers: every draw is a pure function of (seed, stream, index).
+ * No state, so any particle, step or grid point is reproducible alone and results do
+ * not depend on thread count or on how work is split into batches.
+ * Construction: SplitMix64 finaliser over a key derived from (seed, stream) plus
+ * index * golden ratio (SplitMix64's own sequence), which passes BigCrush. */
+#ifndef CHAOSGD_RNG_H
+#define CHAOSGD_RNG_H
+
+#include <stdint.h>
+
+/* 64 random bits. */
+uint64_t cgd_rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
+/* Uniform in [0, 1), 53 random bits. */
+double cgd_rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+/* Standard normal (Box-Muller on two draws of the same (seed, stream, index)). */
+double cgd_rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
+
+/* Stream identifiers used by the library, so that two uses never share draws. */
+enum {
+  CGD_STREAM_INIT = 1,      /* parameter initialisation (index = parameter) */
+  CGD_STREAM_HOLDOUT = 2,   /* holdout row selection (index = row) */
+  CGD_STREAM_X0 = 3,        /* initial ensemble (index = particle*dim + coord) */
+  CGD_STREAM_NOISE = 4      /* map noise: index built from (step, particle, coord) */
+};
+
+#endif

@@ -1,0 +1,134 @@
+/* Pure statistics on arrays: histograms with recorded edges, tail statistics of a loss
+ * trace and the verdict rules, distances between distributions, the rescaled Gibbs law
+ * by quadrature. No I/O, no allocation visible to the caller beyond _create/_free. */
+#ifndef CHAOSGD_STATS_H
+#define CHAOSGD_STATS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaosgd/objective.h"
+#include "chaosgd/status.h"
+
+/* ---------------------------------------------------------------- histograms */
+
+/* Fixed, equal-width bins on [lo, hi); bin k is [lo + k·w, lo + (k+1)·w), w = (hi-lo)/nbins.
+ * A value equal to hi goes to the last bin; values outside go to under/over; non-finite
+ * values are counted in nonfinite and nowhere else. */
+typedef struct cgd_hist {
+  double lo, hi;
+  size_t nbins;
+  uint64_t *count;          /* nbins, owned */
+  uint64_t under, over, nonfinite;
+  /* moments of the finite values added (all of them, in range or not) */
+  uint64_t n;
+  double min, max, mean, m2; /* m2: sum of squared deviations (Welford) */
+} cgd_hist;
+
+int cgd_hist_create(double lo, double hi, size_t nbins, cgd_hist **out, cgd_error *err);
+void cgd_hist_free(cgd_hist *h);
+void cgd_hist_reset(cgd_hist *h);
+/* Add n values spaced by stride (stride 1: contiguous). */
+void cgd_hist_add(cgd_hist *h, const double *v, size_t n, size_t stride);
+double cgd_hist_std(const cgd_hist *h); /* population std of the values added */
+/* Probabilities per bin of the in-range mass (sum 1), written to p[nbins]; returns the
+ * in-range count (0: p is all zero). */
+uint64_t cgd_hist_prob(const cgd_hist *h, double *p);
+
+/* 2-D histogram: nx × ny bins over [xlo,xhi) × [ylo,yhi); bin (i,j) at count[i*ny + j]. */
+typedef struct cgd_hist2d {
+  double xlo, xhi, ylo, yhi;
+  size_t nx, ny;
+  uint64_t *count;
+  uint64_t outside, nonfinite;
+} cgd_hist2d;
+
+int cgd_hist2d_create(double xlo, double xhi, size_t nx, double ylo, double yhi, size_t ny,
+                      cgd_hist2d **out, cgd_error *err);
+void cgd_hist2d_free(cgd_hist2d *h);
+/* Add n points stored as pairs (x[2i], x[2i+1]). */
+void cgd_hist2d_add(cgd_hist2d *h, const double *xy, size_t n);
+uint64_t cgd_hist2d_prob(const cgd_hist2d *h, double *p); /* p[nx*ny] */
+
+/* ---------------------------------------------------------------- loss traces */
+
+typedef enum {
+  CGD_VERDICT_CONVERGED = 0,
+  CGD_VERDICT_DESCENDING,
+  CGD_VERDICT_PERIODIC,
+  CGD_VERDICT_CHAOTIC,
+  CGD_VERDICT_DIVERGED
+} cgd_verdict;
+
+const char *cgd_verdict_name(cgd_verdict v);
+
+/* Tolerances of the verdict rules (defaults from cgd_verdict_defaults). */
+typedef struct cgd_verdict_opts {
+  double converged_rtol; /* converged: (max-min) over the tail ≤ rtol·max(|mean|, tiny); default 1e-9 */
+  double increase_rtol;  /* a step "raises" the loss when L[t+1]-L[t] > rtol·|L[t]|; default 1e-12 */
+  double period_rtol;    /* periodic with p: |L[t+p]-L[t]| ≤ rtol·(max-min) on the whole tail; default 1e-6 */
+  size_t max_period;     /* largest period searched; default 64 */
+} cgd_verdict_opts;
+
+void cgd_verdict_defaults(cgd_verdict_opts *o);
+
+typedef struct cgd_tail_stats {
+  size_t start, len;     /* tail window: L[start .. start+len-1] */
+  double mean, std, rel_std, min, max;
+  double frac_increase;  /* share of the len-1 steps in the tail that raise the loss */
+  double lag1_autocorr_incr; /* lag-1 autocorrelation of the increments L[t+1]-L[t] (0 if undefined) */
+  int period;            /* smallest period found (0: none) */
+  cgd_verdict verdict;
+} cgd_tail_stats;
+
+/* Statistics of L[start .. n-1] and the verdict:
+ *   diverged   : any non-finite value (the loop also reports divergence itself)
+ *   converged  : (max-min) ≤ converged_rtol·max(|mean|, 1e-300)
+ *   periodic   : else, smallest p ≤ max_period with |L[t+p]-L[t]| ≤ period_rtol·(max-min) ∀t
+ *   descending : else, no step raises the loss
+ *   chaotic    : else (bounded, non-monotone, no period up to max_period)
+ * Needs len ≥ 2 (else CGD_EUSAGE). */
+int cgd_tail_stats_compute(const double *L, size_t n, size_t start, const cgd_verdict_opts *o,
+                           cgd_tail_stats *out, cgd_error *err);
+
+/* ---------------------------------------------------------------- distances */
+
+/* Distances between two probability vectors on the same m bins (each is normalised to sum
+ * 1 first; an all-zero vector is an error).
+ *   tv        = ½ Σ|p−q|
+ *   hellinger = sqrt(½ Σ (√p − √q)²)   (in [0,1])
+ *   kl        = Σ_{p>0} p ln(p / max(q, kl_floor)), KL(p‖q), kl_floor = 1e-12 (documented
+ *               treatment of bins where q is empty and p is not)
+ *   w1, ks    (1-D only, bins of width w): w1 = w·Σ_k |P_k − Q_k|, ks = max_k |P_k − Q_k|
+ *               with P, Q the cumulative sums at bin right edges. */
+typedef struct cgd_distances {
+  double tv, hellinger, kl, w1, ks;
+} cgd_distances;
+
+/* One-dimensional: w1 and ks filled using bin width w. */
+int cgd_distances_1d(const double *p, const double *q, size_t m, double w, cgd_distances *out,
+                     cgd_error *err);
+/* Any dimension (2-D grids flattened): w1 and ks are set to NaN. */
+int cgd_distances(const double *p, const double *q, size_t m, cgd_distances *out, cgd_error *err);
+
+/* ---------------------------------------------------------------- rescaled Gibbs law */
+
+/* Bin probabilities of ρ(x) ∝ exp(−2 f0(x)/(η σ²)) restricted to [lo, hi) with nbins
+ * bins: composite Gauss–Legendre quadrature (5 nodes × 8 sub-intervals per bin),
+ * exponent shifted by its minimum over the nodes so nothing underflows to 0/0.
+ * f0 is evaluated in batches through the callback (x: points, dim 1). */
+int cgd_gibbs_bins_1d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, double lo,
+                      double hi, size_t nbins, double *p, cgd_error *err);
+
+/* 2-D: ρ(x,y) ∝ exp(−2 f0(x,y)/(η σ²)) on the nx × ny grid of cgd_hist2d (p[i*ny+j]);
+ * sigma2 may differ per coordinate only through f0's scaling, so one σ² is taken here:
+ * the 2-D Gibbs law with per-coordinate σ² is exp(−2 f0/η · diag(1/σ²)) only for
+ * separable cases; callers pass the common σ² (sincos2d: 1/2 each). */
+int cgd_gibbs_bins_2d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, double xlo,
+                      double xhi, size_t nx, double ylo, double yhi, size_t ny, double *p,
+                      cgd_error *err);
+
+/* Population mean and variance of n values (two-pass, fixed order). */
+void cgd_mean_var(const double *v, size_t n, double *mean, double *var);
+
+#endif
