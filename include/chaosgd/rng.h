@@ -20,7 +20,8 @@ enum {
   CGD_STREAM_INIT = 1,      /* parameter initialisation (index = parameter) */
   CGD_STREAM_HOLDOUT = 2,   /* holdout row selection (index = row) */
   CGD_STREAM_X0 = 3,        /* initial ensemble (index = particle*dim + coord) */
-  CGD_STREAM_NOISE = 4      /* map noise: index built from (step, particle, coord) */
+  CGD_STREAM_NOISE = 4,     /* ζ draws of the stochastic map: index (step·n + particle)·dim + coord */
+  CGD_STREAM_GAUSS = 5      /* ξ draws of the Gaussian map, same indexing */
 };
 
 #endif

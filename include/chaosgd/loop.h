@@ -1,0 +1,48 @@
+/* The one iteration loop every run goes through (MLP and analytic objectives alike).
+ *
+ * For t = 0 .. iters: if the observer wants step t (and always at t = iters), evaluate
+ * f and ∇f of all states, check them, and hand (t, x_t, f, ∇f) to the observer; then,
+ * unless t = iters, advance every state by one step of the map. Unobserved steps work
+ * block by block (a fixed block size, never dependent on thread count) so the evaluation
+ * and the update of a block stay in cache; blocks run on OpenMP threads when there are
+ * many states. Re-entrant: no globals, so a sweep can run many loops in one process. */
+#ifndef CHAOSGD_LOOP_H
+#define CHAOSGD_LOOP_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaosgd/map.h"
+#include "chaosgd/objective.h"
+#include "chaosgd/status.h"
+
+typedef struct cgd_observer {
+  void *user;
+  /* Nonzero if step t must be observed (f and ∇f of all states). NULL: every step. */
+  int (*wants)(void *user, uint64_t step);
+  /* x: n × dim states at step t, f: n values, g: n × dim gradients. Returning non-zero
+   * stops the loop with that status (e.g. an output error). */
+  int (*observe)(void *user, uint64_t step, size_t n, const double *x, const double *f,
+                 const double *g, cgd_error *err);
+} cgd_observer;
+
+typedef struct cgd_loop_opts {
+  uint64_t iters;                     /* number of map steps */
+  double loss_limit;                  /* observed f above this is divergence (default 1e12) */
+  const volatile sig_atomic_t *stop;  /* checked every step; set by a signal handler */
+  size_t block;                       /* states per block (0: 2048) */
+} cgd_loop_opts;
+
+typedef struct cgd_loop_result {
+  uint64_t steps;      /* map steps completed */
+  int64_t bad_step;    /* step at which divergence was detected (-1: none) */
+} cgd_loop_result;
+
+/* Returns CGD_OK, CGD_EDIVERGED (non-finite f, ∇f or state, or f > loss_limit; the
+ * observer has seen the offending step when it was observed), CGD_EINTERRUPTED (stop
+ * flag), or the first error of the objective, map or observer. */
+int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map, size_t n,
+                 double *x, const cgd_observer *obs, cgd_loop_result *res, cgd_error *err);
+
+#endif

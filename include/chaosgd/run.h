@@ -1,0 +1,87 @@
+/* One run, end to end: build the objective from a config, set the initial state, step the
+ * loop, and write the run directory (config.json, trace.csv, hist.csv, summary.json,
+ * parameter files, plots). The command-line tools only fill a cgd_run_config. */
+#ifndef CHAOSGD_RUN_H
+#define CHAOSGD_RUN_H
+
+#include <jansson.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "chaosgd/map.h"
+#include "chaosgd/stats.h"
+#include "chaosgd/status.h"
+
+typedef struct cgd_run_config {
+  /* MLP on a data file */
+  char data[4096];       /* data file (default: datasets/airfoil_self_noise.dat) */
+  int target_col;        /* 1-based; 0 = last column */
+  int standardize;       /* z-score inputs and target (default 1) */
+  double holdout;        /* fraction of rows kept out of training (default 0) */
+  size_t hidden;         /* H (default 16) */
+  double leak;           /* leaky-ReLU slope (default 0.01) */
+  char init[4096];       /* initial parameters file ("" = PyTorch-style init from seed) */
+  char save_params[4096];/* extra copy of the final parameters ("" = none) */
+
+  /* the loop */
+  cgd_map_kind map;      /* default gd */
+  double lr;             /* η (default 0.02) */
+  double gamma, mu;      /* heavy ball / NAG-SC */
+  uint64_t iters;        /* default 100000 */
+  uint64_t seed;         /* default 0 */
+  uint64_t log_every;    /* trace row every this many steps (default 1) */
+  uint64_t hist_every;   /* histogram snapshot every this many steps (0: first and last) */
+  size_t hist_bins;      /* default 40 */
+  double tail_frac;      /* tail window = last tail_frac of the run (default 0.5) */
+  double loss_limit;     /* divergence threshold on the loss (default 1e12) */
+  cgd_verdict_opts verdict;
+
+  /* outputs */
+  char out[4096];        /* run directory ("" = runs/<what>-<time>) */
+  int plots;             /* write PNGs with gnuplot when available (default 1) */
+  int progress;          /* progress line on stderr when it is a terminal (default 1) */
+  int quiet;             /* no informational lines on stderr */
+  char command_line[8192]; /* how the tool was invoked, recorded in config.json */
+
+  const volatile sig_atomic_t *stop; /* set by the tool's signal handler */
+} cgd_run_config;
+
+void cgd_run_config_defaults(cgd_run_config *c);
+
+/* What a finished (or stopped) run reports back; owned by the caller, release with
+ * cgd_run_result_clear. */
+typedef struct cgd_run_result {
+  int status;               /* CGD_OK, CGD_EDIVERGED, CGD_EINTERRUPTED, ... */
+  char dir[4096];           /* the run directory */
+  cgd_tail_stats tail;
+  int have_tail;
+  double final_loss;
+  uint64_t steps;
+  double seconds;
+  size_t nparams;
+  double *theta_final;      /* P values (NULL if none) */
+  double *loss;             /* per-step loss, steps+1 values */
+  size_t nloss;
+  int plots_skipped;
+} cgd_run_result;
+
+void cgd_run_result_clear(cgd_run_result *r);
+
+/* Run with cfg. theta0 (P values) overrides cfg->init and the seeded initialisation when
+ * not NULL. The run directory is complete when this returns, whatever the status:
+ * divergence and interruption still write every file (summary.json says which). Returns
+ * the run's status; err holds the message. */
+int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res,
+            cgd_error *err);
+
+/* Write a small-vs-large comparison of finished runs into dir: comparison.csv,
+ * comparison.json, and (with gnuplot) comparison.png with both loss traces and the final
+ * parameter histograms. */
+int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run_result *runs,
+                      size_t nruns, int plots, int *plots_skipped, cgd_error *err);
+
+/* The config as recorded in config.json (every option after defaults). */
+json_t *cgd_run_config_json(const cgd_run_config *c);
+
+#endif

@@ -1,0 +1,32 @@
+/* Output files of a run: the only code that writes them. Every file is written under a
+ * temporary name (NAME.tmp) and renamed when complete, so a killed run never leaves a
+ * half-written file under its final name. */
+#ifndef CHAOSGD_RUNLOG_H
+#define CHAOSGD_RUNLOG_H
+
+#include <jansson.h>
+#include <stdio.h>
+
+#include "chaosgd/status.h"
+
+typedef struct cgd_outfile {
+  FILE *fp;
+  char final_path[4096];
+  char tmp_path[4100];
+} cgd_outfile;
+
+/* Create directory path and its parents (like mkdir -p). */
+int cgd_mkdir_p(const char *path, cgd_error *err);
+/* Open dir/name.tmp for writing (buffered). */
+int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err);
+/* Flush, check for write errors, close and rename to the final name. */
+int cgd_outfile_commit(cgd_outfile *f, cgd_error *err);
+/* Close and remove the temporary file (on an error path). Safe on a closed file. */
+void cgd_outfile_discard(cgd_outfile *f);
+/* Write a JSON document (indented, doubles with 17 significant digits) atomically. */
+int cgd_json_write(const char *dir, const char *name, json_t *doc, cgd_error *err);
+/* Run gnuplot on a script file inside dir. *skipped = 1 (and CGD_OK) when gnuplot is
+ * not installed; a gnuplot failure is an I/O error naming the script. */
+int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_error *err);
+
+#endif

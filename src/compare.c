@@ -1,0 +1,128 @@
+/* Small-vs-large learning-rate comparison of finished runs (the paper's Fig. 6/7). */
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "chaosgd/run.h"
+#include "chaosgd/runlog.h"
+
+static json_t *jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run_result *runs,
+                      size_t nruns, int plots, int *plots_skipped, cgd_error *err) {
+  int rc;
+  *plots_skipped = 0;
+  cgd_outfile csv;
+  if ((rc = cgd_outfile_open(&csv, dir, "comparison.csv", err))) return rc;
+  fprintf(csv.fp, "lr,map,verdict,period,status,steps,final_loss,tail_start,tail_mean,tail_std,"
+                  "tail_rel_std,tail_min,tail_max,frac_increase,lag1_autocorr_increments,run_dir\n");
+  json_t *arr = json_array();
+  for (size_t r = 0; r < nruns; r++) {
+    const cgd_run_result *R = &runs[r];
+    const cgd_tail_stats *t = &R->tail;
+    const char *verdict = R->status == CGD_EDIVERGED ? "diverged"
+                          : R->have_tail            ? cgd_verdict_name(t->verdict)
+                                                    : "none";
+    const char *rel = strrchr(R->dir, '/');
+    rel = rel ? rel + 1 : R->dir;
+    fprintf(csv.fp, "%.17g,%s,%s,%d,%s,%llu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+            cfgs[r].lr, cgd_map_kind_name(cfgs[r].map), verdict, R->have_tail ? t->period : 0,
+            cgd_status_name(R->status), (unsigned long long)R->steps, R->final_loss, t->start,
+            t->mean, t->std, t->rel_std, t->min, t->max, t->frac_increase, t->lag1_autocorr_incr,
+            rel);
+    json_t *o = json_object();
+    json_object_set_new(o, "lr", json_real(cfgs[r].lr));
+    json_object_set_new(o, "map", json_string(cgd_map_kind_name(cfgs[r].map)));
+    json_object_set_new(o, "verdict", json_string(verdict));
+    json_object_set_new(o, "period", R->have_tail && t->period ? json_integer(t->period) : json_null());
+    json_object_set_new(o, "status", json_string(cgd_status_name(R->status)));
+    json_object_set_new(o, "steps", json_integer((json_int_t)R->steps));
+    json_object_set_new(o, "final_loss", jreal(R->final_loss));
+    if (R->have_tail) {
+      json_object_set_new(o, "tail_start", json_integer((json_int_t)t->start));
+      json_object_set_new(o, "tail_mean", jreal(t->mean));
+      json_object_set_new(o, "tail_std", jreal(t->std));
+      json_object_set_new(o, "tail_rel_std", jreal(t->rel_std));
+      json_object_set_new(o, "tail_min", jreal(t->min));
+      json_object_set_new(o, "tail_max", jreal(t->max));
+      json_object_set_new(o, "frac_increase", jreal(t->frac_increase));
+      json_object_set_new(o, "lag1_autocorr_increments", jreal(t->lag1_autocorr_incr));
+    }
+    json_object_set_new(o, "run_dir", json_string(rel));
+    json_array_append_new(arr, o);
+  }
+  if ((rc = cgd_outfile_commit(&csv, err))) {
+    json_decref(arr);
+    return rc;
+  }
+  json_t *doc = json_object();
+  json_object_set_new(doc, "runs", arr);
+  rc = cgd_json_write(dir, "comparison.json", doc, err);
+  json_decref(doc);
+  if (rc || !plots) return rc;
+
+  /* Final parameter histograms of every run on one common range, so they can be overlaid. */
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t r = 0; r < nruns; r++)
+    for (size_t k = 0; runs[r].theta_final && k < runs[r].nparams; k++) {
+      double v = runs[r].theta_final[k];
+      if (isfinite(v)) {
+        lo = v < lo ? v : lo;
+        hi = v > hi ? v : hi;
+      }
+    }
+  if (!(hi > lo)) {
+    lo = -1;
+    hi = 1;
+  }
+  const size_t nb = 40;
+  cgd_outfile hc;
+  if ((rc = cgd_outfile_open(&hc, dir, "comparison_hist.csv", err))) return rc;
+  fprintf(hc.fp, "lr,bin,bin_lo,bin_hi,count\n");
+  for (size_t r = 0; r < nruns; r++) {
+    cgd_hist *h;
+    if ((rc = cgd_hist_create(lo, hi, nb, &h, err))) {
+      cgd_outfile_discard(&hc);
+      return rc;
+    }
+    if (runs[r].theta_final) cgd_hist_add(h, runs[r].theta_final, runs[r].nparams, 1);
+    double w = (hi - lo) / (double)nb;
+    for (size_t b = 0; b < nb; b++)
+      fprintf(hc.fp, "%.17g,%zu,%.17g,%.17g,%llu\n", cfgs[r].lr, b, lo + (double)b * w,
+              lo + (double)(b + 1) * w, (unsigned long long)h->count[b]);
+    cgd_hist_free(h);
+  }
+  if ((rc = cgd_outfile_commit(&hc, err))) return rc;
+
+  cgd_outfile gp;
+  if ((rc = cgd_outfile_open(&gp, dir, "comparison.gp", err))) return rc;
+  fprintf(gp.fp, "# gnuplot script that drew comparison.png from this directory's files\n"
+                 "set terminal pngcairo size 1100,900 font ',10'\n"
+                 "set datafile separator ','\n"
+                 "set output 'comparison.png'\n"
+                 "set multiplot layout 2,1\n"
+                 "set title 'loss traces (same initial parameters)'\n"
+                 "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\n"
+                 "plot ");
+  for (size_t r = 0; r < nruns; r++) {
+    const char *rel = strrchr(runs[r].dir, '/');
+    rel = rel ? rel + 1 : runs[r].dir;
+    fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using 1:2 with lines title 'lr = %g (%s)'",
+            r ? ", " : "", rel, cfgs[r].lr,
+            runs[r].status == CGD_EDIVERGED ? "diverged"
+            : runs[r].have_tail             ? cgd_verdict_name(runs[r].tail.verdict)
+                                            : "none");
+  }
+  fprintf(gp.fp, "\nunset logscale y\n"
+                 "set title 'final parameter histograms (all parameters)'\n"
+                 "set xlabel 'parameter value'; set ylabel 'count'\n"
+                 "set style fill transparent solid 0.4\n"
+                 "plot ");
+  for (size_t r = 0; r < nruns; r++)
+    fprintf(gp.fp, "%s'comparison_hist.csv' every ::1 using ($1==%.17g ? ($3+$4)/2 : NaN):5:($4-$3) "
+                   "with boxes title 'lr = %g'",
+            r ? ", " : "", cfgs[r].lr, cfgs[r].lr);
+  fprintf(gp.fp, "\nunset multiplot\n");
+  if ((rc = cgd_outfile_commit(&gp, err))) return rc;
+  return cgd_gnuplot(dir, "comparison.gp", plots_skipped, err);
+}

@@ -1,0 +1,356 @@
+#include "chaosgd/mlp.h"
+
+#include <cblas.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "chaosgd/rng.h"
+
+struct cgd_mlp {
+  size_t n, d, H;
+  double leak;
+  const double *X, *y; /* borrowed */
+  /* scratch, one allocation: Z (n×H, pre-activations incl. bias), A (n×H), r (n) */
+  double *scratch;
+  double *Z, *A, *r;
+  int timing;
+  cgd_mlp_timing t;
+};
+
+int cgd_mlp_create(size_t n, size_t d, size_t H, double leak, const double *X, const double *y,
+                   cgd_mlp **out, cgd_error *err) {
+  *out = NULL;
+  if (n < 1 || d < 1 || H < 1)
+    return cgd_fail(err, CGD_EUSAGE, "mlp: need n, d, H >= 1 (got %zu, %zu, %zu)", n, d, H);
+  if (!isfinite(leak))
+    return cgd_fail(err, CGD_EUSAGE, "mlp: leak must be finite");
+  cgd_mlp *m = calloc(1, sizeof *m);
+  if (!m) return cgd_fail(err, CGD_ENOMEM, "mlp: out of memory");
+  m->n = n; m->d = d; m->H = H; m->leak = leak; m->X = X; m->y = y;
+  m->scratch = malloc(sizeof(double) * (2 * n * H + n));
+  if (!m->scratch) {
+    free(m);
+    return cgd_fail(err, CGD_ENOMEM, "mlp: out of memory for %zu×%zu scratch", n, H);
+  }
+  m->Z = m->scratch;
+  m->A = m->Z + n * H;
+  m->r = m->A + n * H;
+  *out = m;
+  return CGD_OK;
+}
+
+void cgd_mlp_free(cgd_mlp *m) {
+  if (!m) return;
+  free(m->scratch);
+  free(m);
+}
+
+size_t cgd_mlp_nparams(const cgd_mlp *m) { return m->H * m->d + 2 * m->H + 1; }
+size_t cgd_mlp_hidden(const cgd_mlp *m) { return m->H; }
+size_t cgd_mlp_inputs(const cgd_mlp *m) { return m->d; }
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return 1e9 * (double)ts.tv_sec + (double)ts.tv_nsec;
+}
+
+void cgd_mlp_set_timing(cgd_mlp *m, int on) { m->timing = on; }
+cgd_mlp_timing cgd_mlp_get_timing(cgd_mlp *m, int reset) {
+  cgd_mlp_timing t = m->t;
+  if (reset) memset(&m->t, 0, sizeof m->t);
+  return t;
+}
+
+/* Accumulates the time since *mark into *acc when timing is on. */
+static inline void lap(const cgd_mlp *m, double *mark, double *acc) {
+  if (!m->timing) return;
+  double t = now_ns();
+  *acc += t - *mark;
+  *mark = t;
+}
+
+/* Fast path: the three matrix products go to BLAS; the element-wise work is written as
+ * branch-free loops over contiguous rows of H so that gcc vectorises them (the ternaries
+ * become blends). */
+double cgd_mlp_loss_grad(cgd_mlp *m, const double *theta, double *grad) {
+  const size_t n = m->n, d = m->d, H = m->H;
+  const double leak = m->leak;
+  const double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, b2 = W2[H];
+  double *restrict Z = m->Z, *restrict A = m->A, *restrict r = m->r;
+  const double *restrict y = m->y;
+  double mark = m->timing ? now_ns() : 0, *tb = &m->t.ns_blas, *te = &m->t.ns_elementwise;
+
+  /* Z <- X W1ᵀ          [n×d]·[d×H] */
+  cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)H, (int)d, 1.0, m->X,
+              (int)d, W1, (int)d, 0.0, Z, (int)H);
+  lap(m, &mark, tb);
+  /* Z <- Z + 1 b1ᵀ ;  A <- leaky(Z) */
+  for (size_t i = 0; i < n; i++) {
+    double *restrict zi = Z + i * H, *restrict ai = A + i * H;
+    for (size_t j = 0; j < H; j++) {
+      double z = zi[j] + b1[j];
+      zi[j] = z;
+      ai[j] = z > 0.0 ? z : leak * z;
+    }
+  }
+  lap(m, &mark, te);
+  /* r <- A W2ᵀ          [n×H]·[H] */
+  cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)H, 1.0, A, (int)H, W2, 1, 0.0, r, 1);
+  lap(m, &mark, tb);
+  /* r <- ŷ − y ;  L = mean r² */
+  double sse = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double ri = r[i] + b2 - y[i];
+    r[i] = ri;
+    sse += ri * ri;
+  }
+  const double loss = sse / (double)n;
+  if (!grad) {
+    lap(m, &mark, te);
+    if (m->timing) m->t.calls++;
+    return loss;
+  }
+
+  double *gW1 = grad, *gb1 = gW1 + H * d, *gW2 = gb1 + H, *gb2 = gW2 + H;
+  /* dL/dŷ = (2/n) r, folded into the scale factors below instead of a pass over r. */
+  const double s = 2.0 / (double)n;
+  double sr = 0.0;
+  for (size_t i = 0; i < n; i++) sr += r[i];
+  *gb2 = s * sr;
+  lap(m, &mark, te);
+  /* gW2 <- s Aᵀ r       [H×n]·[n] */
+  cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)H, s, A, (int)H, r, 1, 0.0, gW2, 1);
+  lap(m, &mark, tb);
+  /* dZ <- (r W2) ⊙ leaky'(Z), written over A (A is no longer needed);
+   * gb1 <- s 1ᵀ dZ accumulated row by row (fixed order, vectorised over j). */
+  for (size_t j = 0; j < H; j++) gb1[j] = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double *restrict zi = Z + i * H;
+    double *restrict di = A + i * H;
+    const double ri = r[i];
+    for (size_t j = 0; j < H; j++) {
+      double dz = ri * W2[j] * (zi[j] > 0.0 ? 1.0 : leak);
+      di[j] = dz;
+      gb1[j] += dz;
+    }
+  }
+  for (size_t j = 0; j < H; j++) gb1[j] *= s;
+  lap(m, &mark, te);
+  /* gW1 <- s dZᵀ X      [H×n]·[n×d] */
+  cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)H, (int)d, (int)n, s, A, (int)H,
+              m->X, (int)d, 0.0, gW1, (int)d);
+  lap(m, &mark, tb);
+  if (m->timing) m->t.calls++;
+  return loss;
+}
+
+/* Reference: one sample at a time, textbook backpropagation, no BLAS, no scratch. */
+double cgd_mlp_loss_grad_ref(const cgd_mlp *m, const double *theta, double *grad) {
+  const size_t n = m->n, d = m->d, H = m->H;
+  const double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, b2 = W2[H];
+  const size_t P = cgd_mlp_nparams(m);
+  if (grad) memset(grad, 0, P * sizeof *grad);
+  double *z = malloc(2 * H * sizeof *z);
+  if (!z) return NAN; /* the caller's finiteness check reports it */
+  double *a = z + H;
+  double sse = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double *x = m->X + i * d;
+    double yhat = b2;
+    for (size_t j = 0; j < H; j++) {
+      double acc = b1[j];
+      for (size_t k = 0; k < d; k++) acc += W1[j * d + k] * x[k];
+      z[j] = acc;
+      a[j] = acc > 0.0 ? acc : m->leak * acc;
+      yhat += W2[j] * a[j];
+    }
+    double r = yhat - m->y[i];
+    sse += r * r;
+    if (!grad) continue;
+    double dy = 2.0 * r / (double)n;
+    double *gW1 = grad, *gb1 = gW1 + H * d, *gW2 = gb1 + H, *gb2 = gW2 + H;
+    *gb2 += dy;
+    for (size_t j = 0; j < H; j++) {
+      gW2[j] += dy * a[j];
+      double dz = dy * W2[j] * (z[j] > 0.0 ? 1.0 : m->leak);
+      gb1[j] += dz;
+      for (size_t k = 0; k < d; k++) gW1[j * d + k] += dz * x[k];
+    }
+  }
+  free(z);
+  return sse / (double)n;
+}
+
+void cgd_mlp_init(const cgd_mlp *m, uint64_t seed, double *theta) {
+  const size_t H = m->H, d = m->d, P = cgd_mlp_nparams(m);
+  const double b_in = 1.0 / sqrt((double)d), b_hid = 1.0 / sqrt((double)H);
+  for (size_t p = 0; p < P; p++) {
+    double bound = p < H * d + H ? b_in : b_hid; /* layer 1: W1, b1; layer 2: W2, b2 */
+    theta[p] = bound * (2.0 * cgd_rng_uniform(seed, CGD_STREAM_INIT, p) - 1.0);
+  }
+}
+
+/* ---------------------------------------------------------------- objective */
+
+static int mlp_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
+                    cgd_error *err) {
+  cgd_mlp *m = ctx;
+  if (h) return cgd_fail(err, CGD_EUSAGE, "mlp: Hessian not available");
+  const size_t P = cgd_mlp_nparams(m);
+  for (size_t i = 0; i < n; i++) {
+    double L = cgd_mlp_loss_grad(m, x + i * P, g ? g + i * P : NULL);
+    if (f) f[i] = L;
+  }
+  return CGD_OK;
+}
+
+static void mlp_free_ctx(void *ctx) { cgd_mlp_free(ctx); }
+
+int cgd_mlp_objective_create(cgd_mlp *m, cgd_objective **out, cgd_error *err) {
+  cgd_objective *o = calloc(1, sizeof *o);
+  if (!o) return cgd_fail(err, CGD_ENOMEM, "mlp: out of memory");
+  const size_t H = m->H, d = m->d;
+  snprintf(o->name, sizeof o->name, "mlp %zu-%zu-1 leaky(%g)", d, H, m->leak);
+  o->dim = cgd_mlp_nparams(m);
+  o->ctx = m;
+  o->eval = mlp_eval;
+  o->free_ctx = mlp_free_ctx;
+  o->n_views = 4;
+  o->views[0] = (cgd_view){"W1", 0, H * d};
+  o->views[1] = (cgd_view){"b1", H * d, H};
+  o->views[2] = (cgd_view){"W2", H * d + H, H};
+  o->views[3] = (cgd_view){"b2", H * d + 2 * H, 1};
+  *out = o;
+  return CGD_OK;
+}
+
+/* ---------------------------------------------------------------- parameter files */
+
+static int write_row(FILE *fp, const double *v, size_t len) {
+  for (size_t k = 0; k < len; k++)
+    if (fprintf(fp, k ? " %.17g" : "%.17g", v[k]) < 0) return -1;
+  return fputc('\n', fp) == EOF ? -1 : 0;
+}
+
+int cgd_mlp_params_write(FILE *fp, size_t d, size_t H, const double *theta, cgd_error *err) {
+  const double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, *b2 = W2 + H;
+  int bad = fprintf(fp, "# chaosgd mlp parameters v1\nlayers %zu %zu 1\nW1 %zu %zu\n", d, H,
+                    H, d) < 0;
+  for (size_t j = 0; j < H && !bad; j++) bad = write_row(fp, W1 + j * d, d) != 0;
+  bad = bad || fprintf(fp, "b1 %zu\n", H) < 0 || write_row(fp, b1, H) != 0;
+  bad = bad || fprintf(fp, "W2 1 %zu\n", H) < 0 || write_row(fp, W2, H) != 0;
+  bad = bad || fprintf(fp, "b2 1\n") < 0 || write_row(fp, b2, 1) != 0;
+  if (bad) return cgd_fail(err, CGD_EIO, "writing parameters: %s", strerror(errno));
+  return CGD_OK;
+}
+
+/* A tiny tokenizer over the whole file that tracks line numbers for messages. */
+typedef struct {
+  const char *path, *p;
+  size_t line;
+} ptok;
+
+static void skip_space(ptok *t) {
+  for (;;) {
+    while (*t->p == ' ' || *t->p == '\t' || *t->p == '\r' || *t->p == '\n') {
+      if (*t->p == '\n') t->line++;
+      t->p++;
+    }
+    if (*t->p != '#') return;
+    while (*t->p && *t->p != '\n') t->p++;
+  }
+}
+
+static int expect_word(ptok *t, const char *w, cgd_error *err) {
+  skip_space(t);
+  size_t len = strlen(w);
+  if (strncmp(t->p, w, len) != 0 || (t->p[len] && !strchr(" \t\r\n", t->p[len])))
+    return cgd_fail(err, CGD_EDATA, "%s line %zu: expected '%s'", t->path, t->line, w);
+  t->p += len;
+  return CGD_OK;
+}
+
+static int read_size(ptok *t, size_t want, const char *what, cgd_error *err) {
+  skip_space(t);
+  char *end;
+  errno = 0;
+  unsigned long long v = strtoull(t->p, &end, 10);
+  if (end == t->p || errno)
+    return cgd_fail(err, CGD_EDATA, "%s line %zu: expected the size of %s", t->path, t->line,
+                    what);
+  if (v != want)
+    return cgd_fail(err, CGD_EDATA,
+                    "%s line %zu: %s has size %llu in the file but %zu in this model", t->path,
+                    t->line, what, v, want);
+  t->p = end;
+  return CGD_OK;
+}
+
+static int read_values(ptok *t, double *v, size_t len, const char *what, cgd_error *err) {
+  for (size_t k = 0; k < len; k++) {
+    skip_space(t);
+    char *end;
+    v[k] = strtod(t->p, &end);
+    if (end == t->p)
+      return cgd_fail(err, CGD_EDATA, "%s line %zu: expected value %zu of %zu of %s", t->path,
+                      t->line, k + 1, len, what);
+    if (!isfinite(v[k]))
+      return cgd_fail(err, CGD_EDATA, "%s line %zu: non-finite value in %s", t->path, t->line,
+                      what);
+    t->p = end;
+  }
+  return CGD_OK;
+}
+
+int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd_error *err) {
+  FILE *fp = fopen(path, "rb");
+  if (!fp) return cgd_fail(err, CGD_EDATA, "%s: cannot open: %s", path, strerror(errno));
+  char *buf = NULL;
+  size_t cap = 0, len = 0;
+  for (;;) {
+    if (len + 4096 + 1 > cap) {
+      cap = cap ? 2 * cap : 65536;
+      char *nb = realloc(buf, cap);
+      if (!nb) {
+        free(buf);
+        fclose(fp);
+        return cgd_fail(err, CGD_ENOMEM, "%s: out of memory", path);
+      }
+      buf = nb;
+    }
+    size_t got = fread(buf + len, 1, 4096, fp);
+    len += got;
+    if (got < 4096) break;
+  }
+  int rd_err = ferror(fp);
+  fclose(fp);
+  if (rd_err) {
+    free(buf);
+    return cgd_fail(err, CGD_EDATA, "%s: read error", path);
+  }
+  buf[len] = '\0';
+  ptok t = {path, buf, 1};
+  double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, *b2 = W2 + H;
+  int rc;
+  if ((rc = expect_word(&t, "layers", err)) || (rc = read_size(&t, d, "the input layer", err)) ||
+      (rc = read_size(&t, H, "the hidden layer", err)) ||
+      (rc = read_size(&t, 1, "the output layer", err)) || (rc = expect_word(&t, "W1", err)) ||
+      (rc = read_size(&t, H, "W1 (rows)", err)) || (rc = read_size(&t, d, "W1 (columns)", err)) ||
+      (rc = read_values(&t, W1, H * d, "W1", err)) || (rc = expect_word(&t, "b1", err)) ||
+      (rc = read_size(&t, H, "b1", err)) || (rc = read_values(&t, b1, H, "b1", err)) ||
+      (rc = expect_word(&t, "W2", err)) || (rc = read_size(&t, 1, "W2 (rows)", err)) ||
+      (rc = read_size(&t, H, "W2 (columns)", err)) || (rc = read_values(&t, W2, H, "W2", err)) ||
+      (rc = expect_word(&t, "b2", err)) || (rc = read_size(&t, 1, "b2", err)) ||
+      (rc = read_values(&t, b2, 1, "b2", err))) {
+    free(buf);
+    return rc;
+  }
+  skip_space(&t);
+  if (*t.p) rc = cgd_fail(err, CGD_EDATA, "%s line %zu: unexpected text after b2", path, t.line);
+  free(buf);
+  return rc;
+}

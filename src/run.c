@@ -1,0 +1,499 @@
+#include "chaosgd/run.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chaosgd/dataset.h"
+#include "chaosgd/loop.h"
+#include "chaosgd/mlp.h"
+#include "chaosgd/runlog.h"
+#include "chaosgd_version.h"
+
+/* OpenBLAS extensions (declared in its cblas.h) used to record which BLAS ran. */
+extern char *openblas_get_config(void);
+extern int openblas_get_num_threads(void);
+
+void cgd_run_config_defaults(cgd_run_config *c) {
+  memset(c, 0, sizeof *c);
+  snprintf(c->data, sizeof c->data, "datasets/airfoil_self_noise.dat");
+  c->standardize = 1;
+  c->hidden = 16;
+  c->leak = 0.01;
+  c->map = CGD_MAP_GD;
+  c->lr = 0.02;
+  c->gamma = 0.9;
+  c->mu = 1.0;
+  c->iters = 100000;
+  c->hist_bins = 40;
+  c->tail_frac = 0.5;
+  c->loss_limit = 1e12;
+  c->log_every = 1;
+  c->plots = 1;
+  c->progress = 1;
+  cgd_verdict_defaults(&c->verdict);
+}
+
+void cgd_run_result_clear(cgd_run_result *r) {
+  free(r->theta_final);
+  free(r->loss);
+  memset(r, 0, sizeof *r);
+}
+
+json_t *cgd_run_config_json(const cgd_run_config *c) {
+  json_t *o = json_object();
+  json_object_set_new(o, "objective", json_string("mlp"));
+  json_object_set_new(o, "data", json_string(c->data));
+  json_object_set_new(o, "target_col", json_integer(c->target_col));
+  json_object_set_new(o, "standardize", json_boolean(c->standardize));
+  json_object_set_new(o, "holdout", json_real(c->holdout));
+  json_object_set_new(o, "hidden", json_integer((json_int_t)c->hidden));
+  json_object_set_new(o, "leak", json_real(c->leak));
+  json_object_set_new(o, "init", json_string(c->init));
+  json_object_set_new(o, "save_params", json_string(c->save_params));
+  json_object_set_new(o, "map", json_string(cgd_map_kind_name(c->map)));
+  json_object_set_new(o, "lr", json_real(c->lr));
+  json_object_set_new(o, "gamma", json_real(c->gamma));
+  json_object_set_new(o, "mu", json_real(c->mu));
+  json_object_set_new(o, "iters", json_integer((json_int_t)c->iters));
+  /* seeds are full 64-bit: a string keeps them exact for any JSON reader */
+  char seed[32];
+  snprintf(seed, sizeof seed, "%llu", (unsigned long long)c->seed);
+  json_object_set_new(o, "seed", json_string(seed));
+  json_object_set_new(o, "log_every", json_integer((json_int_t)c->log_every));
+  json_object_set_new(o, "hist_every", json_integer((json_int_t)c->hist_every));
+  json_object_set_new(o, "hist_bins", json_integer((json_int_t)c->hist_bins));
+  json_object_set_new(o, "tail_frac", json_real(c->tail_frac));
+  json_object_set_new(o, "loss_limit", json_real(c->loss_limit));
+  json_t *v = json_object();
+  json_object_set_new(v, "converged_rtol", json_real(c->verdict.converged_rtol));
+  json_object_set_new(v, "increase_rtol", json_real(c->verdict.increase_rtol));
+  json_object_set_new(v, "period_rtol", json_real(c->verdict.period_rtol));
+  json_object_set_new(v, "max_period", json_integer((json_int_t)c->verdict.max_period));
+  json_object_set_new(o, "verdict_rules", v);
+  json_object_set_new(o, "out", json_string(c->out));
+  json_object_set_new(o, "plots", json_boolean(c->plots));
+  json_object_set_new(o, "command_line", json_string(c->command_line));
+  return o;
+}
+
+static json_t *json_darray(const double *v, size_t n) {
+  json_t *a = json_array();
+  for (size_t i = 0; i < n; i++) json_array_append_new(a, json_real(v[i]));
+  return a;
+}
+
+/* jansson refuses non-finite reals; a diverged run's numbers become null. */
+static json_t *jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+static double nrm2(const double *v, size_t n) { return cblas_dnrm2((int)n, v, 1); }
+
+/* ---------------------------------------------------------------- observer */
+
+typedef struct mlp_obs {
+  const cgd_run_config *cfg;
+  const cgd_objective *obj;
+  cgd_mlp *holdout;       /* NULL without holdout */
+  size_t P;
+  cgd_outfile *trace, *hist;
+  double *L, *gnorm, *step_len; /* per step */
+  double *prev;           /* θ at the previous step */
+  uint64_t last_step;
+  int have_prev;
+  double t0, last_progress;
+  int tty;
+  cgd_hist *h;
+} mlp_obs;
+
+static double now_s(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+static int write_hist(mlp_obs *s, uint64_t t, const double *theta, cgd_error *err) {
+  const cgd_objective *obj = s->obj;
+  for (size_t v = 0; v <= obj->n_views; v++) {
+    const char *name = v < obj->n_views ? obj->views[v].name : "all";
+    size_t off = v < obj->n_views ? obj->views[v].offset : 0;
+    size_t len = v < obj->n_views ? obj->views[v].len : s->P;
+    double lo = theta[off], hi = theta[off];
+    for (size_t k = 1; k < len; k++) {
+      if (theta[off + k] < lo) lo = theta[off + k];
+      if (theta[off + k] > hi) hi = theta[off + k];
+    }
+    /* Edges span this snapshot's range (widened when degenerate): recorded per row. */
+    if (!(hi > lo)) {
+      lo -= 0.5;
+      hi += 0.5;
+    }
+    cgd_hist *h;
+    int rc = cgd_hist_create(lo, hi, s->cfg->hist_bins, &h, err);
+    if (rc) return rc;
+    cgd_hist_add(h, theta + off, len, 1);
+    double sd = cgd_hist_std(h), w = (hi - lo) / (double)h->nbins;
+    for (size_t b = 0; b < h->nbins; b++)
+      fprintf(s->hist->fp, "%llu,%s,%zu,%.17g,%.17g,%llu,%.17g,%.17g,%.17g,%.17g\n",
+              (unsigned long long)t, name, b, lo + (double)b * w,
+              b + 1 == h->nbins ? hi : lo + (double)(b + 1) * w,
+              (unsigned long long)h->count[b], h->min, h->max, h->mean, sd);
+    cgd_hist_free(h);
+  }
+  if (ferror(s->hist->fp))
+    return cgd_fail(err, CGD_EIO, "error writing %s", s->hist->tmp_path);
+  return CGD_OK;
+}
+
+static int mlp_observe(void *user, uint64_t t, size_t n, const double *x, const double *f,
+                       const double *g, cgd_error *err) {
+  mlp_obs *s = user;
+  const cgd_run_config *cfg = s->cfg;
+  (void)n;
+  s->L[t] = f[0];
+  s->gnorm[t] = nrm2(g, s->P);
+  if (s->have_prev) {
+    double acc = 0.0;
+    for (size_t k = 0; k < s->P; k++) {
+      double d = x[k] - s->prev[k];
+      acc += d * d;
+    }
+    s->step_len[t - 1] = sqrt(acc);
+  }
+  memcpy(s->prev, x, s->P * sizeof *x);
+  s->have_prev = 1;
+  s->last_step = t;
+
+  if (t % cfg->log_every == 0 || t == cfg->iters) {
+    fprintf(s->trace->fp, "%llu,%.17g,%.17g,%.17g", (unsigned long long)t, f[0], s->gnorm[t],
+            nrm2(x, s->P));
+    if (s->holdout) fprintf(s->trace->fp, ",%.17g", cgd_mlp_loss_grad(s->holdout, x, NULL));
+    if (fputc('\n', s->trace->fp) == EOF || ferror(s->trace->fp))
+      return cgd_fail(err, CGD_EIO, "error writing %s", s->trace->tmp_path);
+  }
+  if (t == 0 || t == cfg->iters || (cfg->hist_every && t % cfg->hist_every == 0)) {
+    int rc = write_hist(s, t, x, err);
+    if (rc) return rc;
+  }
+  if (s->tty) {
+    double now = now_s();
+    if (now - s->last_progress > 0.25 || t == cfg->iters) {
+      double el = now - s->t0, rem = t ? el / (double)t * (double)(cfg->iters - t) : 0;
+      fprintf(stderr, "\r  step %llu/%llu  loss %.6g  elapsed %.1fs  remaining %.1fs   ",
+              (unsigned long long)t, (unsigned long long)cfg->iters, f[0], el, rem);
+      s->last_progress = now;
+    }
+  }
+  return CGD_OK;
+}
+
+/* ---------------------------------------------------------------- plots */
+
+static int plot_run(const char *dir, const cgd_run_config *cfg, uint64_t last, int *skipped,
+                    cgd_error *err) {
+  cgd_outfile gp;
+  int rc = cgd_outfile_open(&gp, dir, "plot.gp", err);
+  if (rc) return rc;
+  fprintf(gp.fp,
+          "# gnuplot script that drew loss.png and hist.png from this directory's files\n"
+          "set terminal pngcairo size 1000,600 font ',10'\n"
+          "set datafile separator ','\n"
+          "set output 'loss.png'\n"
+          "set title 'training loss, %s lr = %g'\n"
+          "set xlabel 'step'; set ylabel 'loss (MSE, standardized target)'\n"
+          "set logscale y; set grid\n"
+          "plot 'trace.csv' every ::1 using 1:2 with lines lw 1 title 'loss'\n"
+          "unset logscale y\n"
+          "set output 'hist.png'\n"
+          "set multiplot layout 2,3 title 'parameter histograms at step %llu'\n"
+          "set style fill solid 0.6; set grid; set xlabel 'value'; set ylabel 'count'\n",
+          cgd_map_kind_name(cfg->map), cfg->lr, (unsigned long long)last);
+  const char *names[] = {"W1", "b1", "W2", "b2", "all"};
+  for (int k = 0; k < 5; k++)
+    fprintf(gp.fp,
+            "set title '%s'\n"
+            "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+            "($4+$5)/2 : NaN):6:($5-$4) with boxes notitle\n",
+            names[k], (unsigned long long)last, names[k]);
+  fprintf(gp.fp, "unset multiplot\n");
+  if ((rc = cgd_outfile_commit(&gp, err))) return rc;
+  return cgd_gnuplot(dir, "plot.gp", skipped, err);
+}
+
+/* ---------------------------------------------------------------- the run */
+
+static int write_params(const char *dir, const char *name, const char *path, size_t d,
+                        size_t H, const double *theta, cgd_error *err) {
+  cgd_outfile f;
+  int rc;
+  if (path && *path) {
+    FILE *fp = fopen(path, "wb");
+    if (!fp) return cgd_fail(err, CGD_EIO, "cannot write %s", path);
+    rc = cgd_mlp_params_write(fp, d, H, theta, err);
+    if (fclose(fp) != 0 && !rc) rc = cgd_fail(err, CGD_EIO, "error writing %s", path);
+    return rc;
+  }
+  if ((rc = cgd_outfile_open(&f, dir, name, err))) return rc;
+  if ((rc = cgd_mlp_params_write(f.fp, d, H, theta, err))) {
+    cgd_outfile_discard(&f);
+    return rc;
+  }
+  return cgd_outfile_commit(&f, err);
+}
+
+static void default_dir(const cgd_run_config *cfg, char *dir, size_t len) {
+  time_t now = time(NULL);
+  struct tm tm;
+  localtime_r(&now, &tm);
+  char stamp[32];
+  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+  snprintf(dir, len, "runs/mlp-%s-lr%g-seed%llu-%s-%d", cgd_map_kind_name(cfg->map), cfg->lr,
+           (unsigned long long)cfg->seed, stamp, (int)getpid());
+}
+
+int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res,
+            cgd_error *err) {
+  memset(res, 0, sizeof *res);
+  int rc;
+  if (cfg->log_every < 1) return cgd_fail(err, CGD_EUSAGE, "--log-every must be >= 1");
+  if (cfg->hist_bins < 1) return cgd_fail(err, CGD_EUSAGE, "--hist-bins must be >= 1");
+  if (!(cfg->tail_frac > 0 && cfg->tail_frac <= 1))
+    return cgd_fail(err, CGD_EUSAGE, "--tail must be in (0, 1] (got %g)", cfg->tail_frac);
+
+  cgd_dataset *ds = NULL, *train = NULL, *test = NULL;
+  cgd_mlp *mlp = NULL, *mlp_test = NULL;
+  cgd_objective *obj = NULL;
+  cgd_map *map = NULL;
+  double *theta = NULL;
+  json_t *conf = NULL;
+  cgd_outfile trace = {0}, hist = {0};
+  mlp_obs s = {0};
+
+  if ((rc = cgd_dataset_load(cfg->data, cfg->target_col, &ds, err))) goto done;
+  if (cfg->standardize && (rc = cgd_dataset_standardize(ds, err))) goto done;
+  if ((rc = cgd_dataset_split(ds, cfg->holdout, cfg->seed, &train, &test, err))) goto done;
+  if ((rc = cgd_mlp_create(train->n, train->d, cfg->hidden, cfg->leak, train->X, train->y, &mlp,
+                           err)))
+    goto done;
+  if (test && (rc = cgd_mlp_create(test->n, test->d, cfg->hidden, cfg->leak, test->X, test->y,
+                                   &mlp_test, err)))
+    goto done;
+  const size_t P = cgd_mlp_nparams(mlp), d = train->d, H = cfg->hidden;
+  if ((rc = cgd_mlp_objective_create(mlp, &obj, err))) goto done;
+  cgd_mlp *mlp_ref = mlp; /* owned by obj from here on */
+  mlp = NULL;
+
+  theta = malloc(P * sizeof *theta);
+  if (!theta) {
+    rc = cgd_fail(err, CGD_ENOMEM, "out of memory");
+    goto done;
+  }
+  if (theta0)
+    memcpy(theta, theta0, P * sizeof *theta);
+  else if (cfg->init[0]) {
+    if ((rc = cgd_mlp_params_read(cfg->init, d, H, theta, err))) goto done;
+  } else
+    cgd_mlp_init(mlp_ref, cfg->seed, theta);
+
+  cgd_map_opts mo = {.kind = cfg->map, .lr = cfg->lr, .gamma = cfg->gamma, .mu = cfg->mu,
+                     .seed = cfg->seed};
+  if ((rc = cgd_map_create(&mo, obj, 1, &map, err))) goto done;
+
+  /* The run directory and config.json come first, so even a crash leaves the recipe. */
+  if (cfg->out[0])
+    snprintf(res->dir, sizeof res->dir, "%s", cfg->out);
+  else
+    default_dir(cfg, res->dir, sizeof res->dir);
+  if ((rc = cgd_mkdir_p(res->dir, err))) goto done;
+  conf = cgd_run_config_json(cfg);
+  json_t *dj = json_object();
+  json_object_set_new(dj, "path", json_string(ds->path));
+  json_object_set_new(dj, "sha256", json_string(ds->sha256));
+  json_object_set_new(dj, "rows", json_integer((json_int_t)ds->n));
+  json_object_set_new(dj, "inputs", json_integer((json_int_t)ds->d));
+  json_object_set_new(dj, "header", json_boolean(ds->has_header));
+  json_object_set_new(dj, "train_rows", json_integer((json_int_t)train->n));
+  json_object_set_new(dj, "holdout_rows", json_integer(test ? (json_int_t)test->n : 0));
+  if (ds->standardized) {
+    json_object_set_new(dj, "x_mean", json_darray(ds->x_mean, ds->d));
+    json_object_set_new(dj, "x_std", json_darray(ds->x_std, ds->d));
+    json_object_set_new(dj, "y_mean", json_real(ds->y_mean));
+    json_object_set_new(dj, "y_std", json_real(ds->y_std));
+  }
+  json_object_set_new(conf, "dataset", dj);
+  json_t *mj = json_object();
+  json_object_set_new(mj, "name", json_string(obj->name));
+  json_object_set_new(mj, "nparams", json_integer((json_int_t)P));
+  json_t *views = json_array();
+  for (size_t v = 0; v < obj->n_views; v++) {
+    json_t *vj = json_object();
+    json_object_set_new(vj, "name", json_string(obj->views[v].name));
+    json_object_set_new(vj, "offset", json_integer((json_int_t)obj->views[v].offset));
+    json_object_set_new(vj, "len", json_integer((json_int_t)obj->views[v].len));
+    json_array_append_new(views, vj);
+  }
+  json_object_set_new(mj, "views", views);
+  json_object_set_new(mj, "init", json_string(theta0 ? "given by caller (shared initial parameters)"
+                                              : cfg->init[0] ? cfg->init
+                                                             : "pytorch-uniform(seed)"));
+  json_object_set_new(conf, "model", mj);
+  json_t *sw = json_object();
+  json_object_set_new(sw, "chaosgd_version", json_string(CGD_VERSION));
+  json_object_set_new(sw, "git_revision", json_string(CGD_GIT_REV));
+  json_object_set_new(sw, "blas", json_string(openblas_get_config()));
+  json_object_set_new(sw, "blas_threads", json_integer(openblas_get_num_threads()));
+  json_object_set_new(conf, "software", sw);
+  if ((rc = cgd_json_write(res->dir, "config.json", conf, err))) goto done;
+  if ((rc = write_params(res->dir, "params_init.txt", NULL, d, H, theta, err))) goto done;
+
+  if ((rc = cgd_outfile_open(&trace, res->dir, "trace.csv", err))) goto done;
+  if ((rc = cgd_outfile_open(&hist, res->dir, "hist.csv", err))) goto done;
+  fprintf(trace.fp, "step,loss,grad_norm,param_norm%s\n", test ? ",holdout_loss" : "");
+  fprintf(hist.fp, "step,tensor,bin,bin_lo,bin_hi,count,min,max,mean,std\n");
+
+  s.cfg = cfg;
+  s.obj = obj;
+  s.holdout = mlp_test;
+  s.P = P;
+  s.trace = &trace;
+  s.hist = &hist;
+  s.L = malloc((cfg->iters + 1) * sizeof *s.L);
+  s.gnorm = malloc((cfg->iters + 1) * sizeof *s.gnorm);
+  s.step_len = calloc(cfg->iters + 1, sizeof *s.step_len);
+  s.prev = malloc(P * sizeof *s.prev);
+  if (!s.L || !s.gnorm || !s.step_len || !s.prev) {
+    rc = cgd_fail(err, CGD_ENOMEM, "out of memory for a trace of %llu steps",
+                  (unsigned long long)cfg->iters);
+    goto done;
+  }
+  s.tty = cfg->progress && isatty(STDERR_FILENO);
+  s.t0 = now_s();
+  s.last_progress = s.t0;
+
+  cgd_observer ob = {.user = &s, .wants = NULL, .observe = mlp_observe};
+  cgd_loop_opts lo = {.iters = cfg->iters, .loss_limit = cfg->loss_limit, .stop = cfg->stop};
+  cgd_loop_result lr;
+  double t_start = now_s();
+  int run_rc = cgd_loop_run(&lo, obj, map, 1, theta, &ob, &lr, err);
+  res->seconds = now_s() - t_start;
+  if (s.tty) fputc('\n', stderr);
+  res->steps = lr.steps;
+  res->status = run_rc;
+  cgd_error run_err = *err;
+  if (run_rc && run_rc != CGD_EDIVERGED && run_rc != CGD_EINTERRUPTED) {
+    rc = run_rc;
+    goto done;
+  }
+  if ((rc = cgd_outfile_commit(&trace, err)) || (rc = cgd_outfile_commit(&hist, err))) goto done;
+
+  /* Summary over what was observed: s.last_step + 1 losses. */
+  const size_t nobs = s.have_prev ? (size_t)s.last_step + 1 : 0;
+  res->final_loss = nobs ? s.L[nobs - 1] : NAN;
+  json_t *sum = json_object();
+  const char *verdict = "none";
+  if (nobs >= 3) {
+    size_t start = (size_t)floor((1.0 - cfg->tail_frac) * (double)(nobs - 1));
+    if (nobs - start < 2) start = nobs - 2;
+    int trc = cgd_tail_stats_compute(s.L, nobs, start, &cfg->verdict, &res->tail, err);
+    if (trc) {
+      rc = trc;
+      json_decref(sum);
+      goto done;
+    }
+    res->have_tail = 1;
+    verdict = cgd_verdict_name(res->tail.verdict);
+  }
+  if (run_rc == CGD_EDIVERGED) verdict = "diverged";
+  json_object_set_new(sum, "verdict", json_string(verdict));
+  json_object_set_new(sum, "status", json_string(cgd_status_name(run_rc)));
+  json_object_set_new(sum, "message", json_string(run_rc ? run_err.msg : ""));
+  json_object_set_new(sum, "interrupted", json_boolean(run_rc == CGD_EINTERRUPTED));
+  json_object_set_new(sum, "diverged_step",
+                      lr.bad_step >= 0 ? json_integer(lr.bad_step) : json_null());
+  json_object_set_new(sum, "iters", json_integer((json_int_t)cfg->iters));
+  json_object_set_new(sum, "steps_completed", json_integer((json_int_t)lr.steps));
+  json_object_set_new(sum, "initial_loss", nobs ? jreal(s.L[0]) : json_null());
+  json_object_set_new(sum, "final_loss", jreal(res->final_loss));
+  if (mlp_test)
+    json_object_set_new(sum, "final_holdout_loss",
+                        jreal(cgd_mlp_loss_grad(mlp_test, s.prev, NULL)));
+  if (res->have_tail) {
+    const cgd_tail_stats *ts = &res->tail;
+    json_t *tj = json_object();
+    json_object_set_new(tj, "start_step", json_integer((json_int_t)ts->start));
+    json_object_set_new(tj, "steps", json_integer((json_int_t)ts->len));
+    json_object_set_new(tj, "loss_mean", jreal(ts->mean));
+    json_object_set_new(tj, "loss_std", jreal(ts->std));
+    json_object_set_new(tj, "loss_rel_std", jreal(ts->rel_std));
+    json_object_set_new(tj, "loss_min", jreal(ts->min));
+    json_object_set_new(tj, "loss_max", jreal(ts->max));
+    json_object_set_new(tj, "frac_increase", jreal(ts->frac_increase));
+    json_object_set_new(tj, "lag1_autocorr_increments", jreal(ts->lag1_autocorr_incr));
+    json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
+    double gsum = 0, travel = 0;
+    for (size_t t = ts->start; t < ts->start + ts->len; t++) gsum += s.gnorm[t];
+    for (size_t t = ts->start; t + 1 < ts->start + ts->len; t++) travel += s.step_len[t];
+    json_object_set_new(tj, "grad_norm_mean", jreal(gsum / (double)ts->len));
+    json_object_set_new(tj, "theta_path_length", jreal(travel));
+    json_object_set_new(sum, "tail", tj);
+  }
+  json_object_set_new(sum, "seconds", json_real(res->seconds));
+  json_object_set_new(sum, "us_per_step",
+                      jreal(lr.steps ? 1e6 * res->seconds / (double)lr.steps : NAN));
+
+  /* final parameters (also for a diverged or interrupted run: what it had) */
+  if ((rc = write_params(res->dir, "params_final.txt", NULL, d, H, s.prev, err))) {
+    json_decref(sum);
+    goto done;
+  }
+  if (cfg->save_params[0] &&
+      (rc = write_params(res->dir, NULL, cfg->save_params, d, H, s.prev, err))) {
+    json_decref(sum);
+    goto done;
+  }
+  if (cfg->plots && nobs > 1) {
+    if ((rc = plot_run(res->dir, cfg, s.last_step, &res->plots_skipped, err))) {
+      json_decref(sum);
+      goto done;
+    }
+  } else if (cfg->plots) {
+    res->plots_skipped = 1;
+  }
+  json_object_set_new(sum, "plots", json_string(!cfg->plots ? "off"
+                                                : res->plots_skipped ? "skipped (no gnuplot)"
+                                                                     : "loss.png hist.png"));
+  rc = cgd_json_write(res->dir, "summary.json", sum, err);
+  json_decref(sum);
+  if (rc) goto done;
+
+  res->nparams = P;
+  res->theta_final = s.prev;
+  s.prev = NULL;
+  res->loss = s.L;
+  res->nloss = nobs;
+  s.L = NULL;
+  rc = run_rc;
+  *err = run_err;
+
+done:
+  cgd_outfile_discard(&trace);
+  cgd_outfile_discard(&hist);
+  free(s.L);
+  free(s.gnorm);
+  free(s.step_len);
+  free(s.prev);
+  json_decref(conf);
+  cgd_map_free(map);
+  free(theta);
+  cgd_objective_free(obj);
+  cgd_mlp_free(mlp);
+  cgd_mlp_free(mlp_test);
+  cgd_dataset_free(train);
+  cgd_dataset_free(test);
+  cgd_dataset_free(ds);
+  if (rc) res->status = rc;
+  return rc;
+}

@@ -1,0 +1,316 @@
+/* train: gradient descent on the MLP (and, through the same loop, other objectives),
+ * writing one run directory per run. Parses options into a cgd_run_config, calls the
+ * library, prints where the results went, maps the status to an exit code. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "chaosgd/run.h"
+#include "chaosgd/runlog.h"
+#include "chaosgd_version.h"
+
+static volatile sig_atomic_t g_stop = 0; /* the one global: a signal handler needs it */
+static void on_signal(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+#define MAX_LR 16
+
+static void usage(FILE *fp) {
+  cgd_run_config d;
+  cgd_run_config_defaults(&d);
+  fprintf(fp,
+"usage: train [options]\n"
+"Full-batch gradient descent on a d-H-1 leaky-ReLU MLP (default: UCI Airfoil, 5-16-1),\n"
+"writing a run directory: config.json trace.csv hist.csv summary.json params_*.txt *.png\n"
+"\n"
+"data and model\n"
+"  --data FILE          data file: tab/comma/space separated, optional header [%s]\n"
+"  --target-col N       1-based target column, 0 = last [0]\n"
+"  --no-standardize     do not z-score inputs and target\n"
+"  --holdout FRAC       fraction of rows kept out of training, loss logged [0]\n"
+"  --hidden H           hidden units [%zu]\n"
+"  --leak A             leaky-ReLU slope [%g]\n"
+"  --init FILE          initial parameters (plain-text format, see README)\n"
+"  --save-params FILE   also write the final parameters to FILE\n"
+"\n"
+"optimisation\n"
+"  --lr X               learning rate [%g]; give it twice or more (or X,Y,...) to compare\n"
+"                       rates from the same initial parameters in one directory\n"
+"  --map NAME           gd | heavyball | nag-sc [gd]\n"
+"  --gamma G            heavy-ball momentum [%g]\n"
+"  --mu M               NAG-SC strong-convexity constant [%g]\n"
+"  --iters N            gradient steps [%llu]\n"
+"  --seed N             seed of the initialisation and holdout split [0]\n"
+"  --loss-limit X       loss above X counts as divergence [%g]\n"
+"\n"
+"outputs\n"
+"  --out DIR            run directory [runs/<what>-<time>]\n"
+"  --log-every N        trace.csv row every N steps [%llu]\n"
+"  --hist-every N       parameter histograms every N steps, plus first/last [0: first/last]\n"
+"  --hist-bins N        bins per histogram [%zu]\n"
+"  --tail FRAC          summary statistics over the last FRAC of the run [%g]\n"
+"  --no-plots           do not call gnuplot\n"
+"  --no-progress        no progress line on a terminal\n"
+"  --quiet              only errors on stderr\n"
+"  --help, --version\n"
+"\n"
+"exit codes: 0 ok, 1 internal error, 2 bad option, 3 bad data or input file,\n"
+"            4 cannot write outputs, 5 diverged, 6 interrupted\n",
+          d.data, d.hidden, d.leak, d.lr, d.gamma, d.mu, (unsigned long long)d.iters,
+          d.loss_limit, (unsigned long long)d.log_every, d.hist_bins, d.tail_frac);
+}
+
+static int parse_double(const char *opt, const char *s, double *out, cgd_error *err) {
+  char *end;
+  errno = 0;
+  double v = strtod(s, &end);
+  if (end == s || *end || errno == ERANGE || !isfinite(v))
+    return cgd_fail(err, CGD_EUSAGE, "%s: '%s' is not a finite number", opt, s);
+  *out = v;
+  return CGD_OK;
+}
+
+static int parse_u64(const char *opt, const char *s, unsigned long long *out, cgd_error *err) {
+  char *end;
+  errno = 0;
+  if (*s == '-') return cgd_fail(err, CGD_EUSAGE, "%s: '%s' must not be negative", opt, s);
+  unsigned long long v = strtoull(s, &end, 10);
+  if (end == s || *end || errno == ERANGE)
+    return cgd_fail(err, CGD_EUSAGE, "%s: '%s' is not a whole number", opt, s);
+  *out = v;
+  return CGD_OK;
+}
+
+static int copy_str(const char *opt, char *dst, size_t cap, const char *s, cgd_error *err) {
+  if (snprintf(dst, cap, "%s", s) >= (int)cap)
+    return cgd_fail(err, CGD_EUSAGE, "%s: value too long", opt);
+  return CGD_OK;
+}
+
+enum {
+  O_DATA = 256, O_TARGET, O_NOSTD, O_HOLDOUT, O_HIDDEN, O_LEAK, O_INIT, O_SAVE, O_LR, O_MAP,
+  O_GAMMA, O_MU, O_ITERS, O_SEED, O_LOSSLIM, O_OUT, O_LOGEVERY, O_HISTEVERY, O_HISTBINS,
+  O_TAIL, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
+};
+
+static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, size_t *nlr,
+                      cgd_error *err) {
+  static const struct option opts[] = {
+      {"data", 1, 0, O_DATA},           {"target-col", 1, 0, O_TARGET},
+      {"no-standardize", 0, 0, O_NOSTD}, {"holdout", 1, 0, O_HOLDOUT},
+      {"hidden", 1, 0, O_HIDDEN},       {"leak", 1, 0, O_LEAK},
+      {"init", 1, 0, O_INIT},           {"save-params", 1, 0, O_SAVE},
+      {"lr", 1, 0, O_LR},               {"map", 1, 0, O_MAP},
+      {"gamma", 1, 0, O_GAMMA},         {"mu", 1, 0, O_MU},
+      {"iters", 1, 0, O_ITERS},         {"seed", 1, 0, O_SEED},
+      {"loss-limit", 1, 0, O_LOSSLIM},  {"out", 1, 0, O_OUT},
+      {"log-every", 1, 0, O_LOGEVERY},  {"hist-every", 1, 0, O_HISTEVERY},
+      {"hist-bins", 1, 0, O_HISTBINS},  {"tail", 1, 0, O_TAIL},
+      {"no-plots", 0, 0, O_NOPLOTS},    {"no-progress", 0, 0, O_NOPROGRESS},
+      {"quiet", 0, 0, O_QUIET},         {"help", 0, 0, O_HELP},
+      {"version", 0, 0, O_VERSION},     {0, 0, 0, 0}};
+  opterr = 0;
+  int ch, rc = CGD_OK;
+  unsigned long long u;
+  double v;
+  *nlr = 0;
+  while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1 && !rc) {
+    const char *name = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    switch (ch) {
+    case O_DATA: rc = copy_str("--data", c->data, sizeof c->data, optarg, err); break;
+    case O_TARGET:
+      if (!(rc = parse_u64("--target-col", optarg, &u, err))) c->target_col = (int)u;
+      if (!rc && u > 1000000) rc = cgd_fail(err, CGD_EUSAGE, "--target-col: too large");
+      break;
+    case O_NOSTD: c->standardize = 0; break;
+    case O_HOLDOUT:
+      if (!(rc = parse_double("--holdout", optarg, &c->holdout, err)) &&
+          !(c->holdout >= 0 && c->holdout < 1))
+        rc = cgd_fail(err, CGD_EUSAGE, "--holdout: must be in [0, 1) (got %s)", optarg);
+      break;
+    case O_HIDDEN:
+      if (!(rc = parse_u64("--hidden", optarg, &u, err)) && (u < 1 || u > 1000000))
+        rc = cgd_fail(err, CGD_EUSAGE, "--hidden: must be between 1 and 1000000");
+      c->hidden = (size_t)u;
+      break;
+    case O_LEAK: rc = parse_double("--leak", optarg, &c->leak, err); break;
+    case O_INIT: rc = copy_str("--init", c->init, sizeof c->init, optarg, err); break;
+    case O_SAVE: rc = copy_str("--save-params", c->save_params, sizeof c->save_params, optarg, err); break;
+    case O_LR: {
+      /* --lr A,B,C is the same as --lr A --lr B --lr C */
+      char buf[1024];
+      if ((rc = copy_str("--lr", buf, sizeof buf, optarg, err))) break;
+      for (char *save, *tok = strtok_r(buf, ",", &save); tok && !rc;
+           tok = strtok_r(NULL, ",", &save)) {
+        if (*nlr == MAX_LR) rc = cgd_fail(err, CGD_EUSAGE, "--lr: at most %d rates", MAX_LR);
+        else if (!(rc = parse_double("--lr", tok, &v, err)) && !(v > 0))
+          rc = cgd_fail(err, CGD_EUSAGE, "--lr: must be positive (got %s)", tok);
+        else if (!rc) lrs[(*nlr)++] = v;
+      }
+      break;
+    }
+    case O_MAP:
+      if (cgd_map_kind_parse(optarg, &c->map) ||
+          c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN)
+        rc = cgd_fail(err, CGD_EUSAGE,
+                      "--map: '%s' is not a map for the MLP (gd, heavyball, nag-sc)", optarg);
+      break;
+    case O_GAMMA: rc = parse_double("--gamma", optarg, &c->gamma, err); break;
+    case O_MU: rc = parse_double("--mu", optarg, &c->mu, err); break;
+    case O_ITERS:
+      if (!(rc = parse_u64("--iters", optarg, &u, err)) && u > 1000000000ULL)
+        rc = cgd_fail(err, CGD_EUSAGE, "--iters: at most 1e9");
+      c->iters = u;
+      break;
+    case O_SEED: if (!(rc = parse_u64("--seed", optarg, &u, err))) c->seed = u; break;
+    case O_LOSSLIM:
+      if (!(rc = parse_double("--loss-limit", optarg, &c->loss_limit, err)) && !(c->loss_limit > 0))
+        rc = cgd_fail(err, CGD_EUSAGE, "--loss-limit: must be positive");
+      break;
+    case O_OUT: rc = copy_str("--out", c->out, sizeof c->out, optarg, err); break;
+    case O_LOGEVERY:
+      if (!(rc = parse_u64("--log-every", optarg, &u, err)) && u < 1)
+        rc = cgd_fail(err, CGD_EUSAGE, "--log-every: must be >= 1");
+      c->log_every = u;
+      break;
+    case O_HISTEVERY: if (!(rc = parse_u64("--hist-every", optarg, &u, err))) c->hist_every = u; break;
+    case O_HISTBINS:
+      if (!(rc = parse_u64("--hist-bins", optarg, &u, err)) && (u < 1 || u > 100000))
+        rc = cgd_fail(err, CGD_EUSAGE, "--hist-bins: must be between 1 and 100000");
+      c->hist_bins = (size_t)u;
+      break;
+    case O_TAIL:
+      if (!(rc = parse_double("--tail", optarg, &c->tail_frac, err)) &&
+          !(c->tail_frac > 0 && c->tail_frac <= 1))
+        rc = cgd_fail(err, CGD_EUSAGE, "--tail: must be in (0, 1]");
+      break;
+    case O_NOPLOTS: c->plots = 0; break;
+    case O_NOPROGRESS: c->progress = 0; break;
+    case O_QUIET: c->quiet = 1; c->progress = 0; break;
+    case O_HELP: usage(stdout); return 1;
+    case O_VERSION: printf("train (chaosgd) %s, git %s\n", CGD_VERSION, CGD_GIT_REV); return 1;
+    case ':': return cgd_fail(err, CGD_EUSAGE, "option %s needs a value (see --help)", name);
+    default: return cgd_fail(err, CGD_EUSAGE, "unknown option %s (see --help)", name);
+    }
+  }
+  if (rc) return rc;
+  if (optind < argc)
+    return cgd_fail(err, CGD_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (*nlr == 0) lrs[(*nlr)++] = c->lr;
+  return CGD_OK;
+}
+
+static void say_result(const cgd_run_config *c, const cgd_run_result *r) {
+  if (c->quiet) return;
+  fprintf(stderr, "lr %g: %s, final loss %.6g after %llu steps (%.2f s, %.1f us/step)",
+          c->lr,
+          r->status == CGD_EDIVERGED ? "diverged"
+          : r->have_tail             ? cgd_verdict_name(r->tail.verdict)
+                                     : "too short for a verdict",
+          r->final_loss, (unsigned long long)r->steps, r->seconds,
+          r->steps ? 1e6 * r->seconds / (double)r->steps : 0.0);
+  if (r->have_tail)
+    fprintf(stderr, "; tail: %.1f%% of steps raise the loss, rel. std %.3g",
+            100 * r->tail.frac_increase, r->tail.rel_std);
+  fprintf(stderr, "\n");
+  if (r->plots_skipped) fprintf(stderr, "  plots skipped: gnuplot not found\n");
+}
+
+int main(int argc, char **argv) {
+  cgd_run_config cfg;
+  cgd_run_config_defaults(&cfg);
+  cgd_error err = {{0}};
+  double lrs[MAX_LR];
+  size_t nlr = 0;
+  int rc = parse_args(argc, argv, &cfg, lrs, &nlr, &err);
+  if (rc == 1) return 0; /* --help / --version */
+  if (rc) {
+    fprintf(stderr, "train: %s\n", err.msg);
+    return cgd_exit_code(rc);
+  }
+  size_t pos = 0;
+  for (int i = 0; i < argc && pos < sizeof cfg.command_line - 1; i++)
+    pos += (size_t)snprintf(cfg.command_line + pos, sizeof cfg.command_line - pos, "%s%s",
+                            i ? " " : "", argv[i]);
+
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_signal;
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+  cfg.stop = &g_stop;
+
+  if (nlr == 1) {
+    cfg.lr = lrs[0];
+    cgd_run_result res;
+    rc = cgd_run(&cfg, NULL, &res, &err);
+    if (res.dir[0] && (rc == CGD_OK || rc == CGD_EDIVERGED || rc == CGD_EINTERRUPTED)) {
+      say_result(&cfg, &res);
+      printf("%s\n", res.dir);
+    }
+    if (rc) fprintf(stderr, "train: %s\n", err.msg);
+    cgd_run_result_clear(&res);
+    return cgd_exit_code(rc);
+  }
+
+  /* Comparison: every rate from the same initial parameters (same seed or --init file),
+   * each in its own subdirectory, then the side-by-side files. */
+  char top[4096];
+  if (cfg.out[0]) {
+    snprintf(top, sizeof top, "%s", cfg.out);
+  } else {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    snprintf(top, sizeof top, "runs/compare-seed%llu-%s-%d", (unsigned long long)cfg.seed, stamp,
+             (int)getpid());
+  }
+  if ((rc = cgd_mkdir_p(top, &err))) {
+    fprintf(stderr, "train: %s\n", err.msg);
+    return cgd_exit_code(rc);
+  }
+  cgd_run_config cfgs[MAX_LR];
+  cgd_run_result res[MAX_LR];
+  memset(res, 0, sizeof res);
+  int worst = CGD_OK;
+  size_t done = 0;
+  for (size_t r = 0; r < nlr; r++) {
+    cfgs[r] = cfg;
+    cfgs[r].lr = lrs[r];
+    if (snprintf(cfgs[r].out, sizeof cfgs[r].out, "%s/lr-%g", top, lrs[r]) >= (int)sizeof cfgs[r].out) {
+      fprintf(stderr, "train: output path too long\n");
+      return 2;
+    }
+    rc = cgd_run(&cfgs[r], NULL, &res[r], &err);
+    if (rc && rc != CGD_EDIVERGED && rc != CGD_EINTERRUPTED) {
+      fprintf(stderr, "train: %s\n", err.msg);
+      for (size_t k = 0; k <= r; k++) cgd_run_result_clear(&res[k]);
+      return cgd_exit_code(rc);
+    }
+    say_result(&cfgs[r], &res[r]);
+    if (rc) fprintf(stderr, "train: %s\n", err.msg);
+    if (rc && !worst) worst = rc;
+    done = r + 1;
+    if (rc == CGD_EINTERRUPTED) break;
+  }
+  int skipped = 0;
+  rc = cgd_compare_write(top, cfgs, res, done, cfg.plots, &skipped, &err);
+  for (size_t k = 0; k < done; k++) cgd_run_result_clear(&res[k]);
+  if (rc) {
+    fprintf(stderr, "train: %s\n", err.msg);
+    return cgd_exit_code(rc);
+  }
+  if (skipped && !cfg.quiet) fprintf(stderr, "  comparison plot skipped: gnuplot not found\n");
+  printf("%s\n", top);
+  return cgd_exit_code(worst);
+}
