@@ -11,6 +11,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <cblas.h>
+
 #include "chaosgd/run.h"
 #include "chaosgd/runlog.h"
 #include "chaosgd_version.h"
@@ -59,6 +61,8 @@ static void usage(FILE *fp) {
 "  --tail FRAC          summary statistics over the last FRAC of the run [%g]\n"
 "  --no-plots           do not call gnuplot\n"
 "  --no-progress        no progress line on a terminal\n"
+"  --blas-threads N     OpenBLAS threads; 0 = OpenBLAS's own default (OPENBLAS_NUM_THREADS)\n"
+"                       [1: the MLP's products are too small to gain from threads]\n"
 "  --quiet              only errors on stderr\n"
 "  --help, --version\n"
 "\n"
@@ -98,11 +102,11 @@ static int copy_str(const char *opt, char *dst, size_t cap, const char *s, cgd_e
 enum {
   O_DATA = 256, O_TARGET, O_NOSTD, O_HOLDOUT, O_HIDDEN, O_LEAK, O_INIT, O_SAVE, O_LR, O_MAP,
   O_GAMMA, O_MU, O_ITERS, O_SEED, O_LOSSLIM, O_OUT, O_LOGEVERY, O_HISTEVERY, O_HISTBINS,
-  O_TAIL, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
+  O_TAIL, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
 };
 
 static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, size_t *nlr,
-                      cgd_error *err) {
+                      int *blas_threads, cgd_error *err) {
   static const struct option opts[] = {
       {"data", 1, 0, O_DATA},           {"target-col", 1, 0, O_TARGET},
       {"no-standardize", 0, 0, O_NOSTD}, {"holdout", 1, 0, O_HOLDOUT},
@@ -114,7 +118,7 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       {"loss-limit", 1, 0, O_LOSSLIM},  {"out", 1, 0, O_OUT},
       {"log-every", 1, 0, O_LOGEVERY},  {"hist-every", 1, 0, O_HISTEVERY},
       {"hist-bins", 1, 0, O_HISTBINS},  {"tail", 1, 0, O_TAIL},
-      {"no-plots", 0, 0, O_NOPLOTS},    {"no-progress", 0, 0, O_NOPROGRESS},
+      {"no-plots", 0, 0, O_NOPLOTS},    {"blas-threads", 1, 0, O_BLASTHREADS},    {"no-progress", 0, 0, O_NOPROGRESS},
       {"quiet", 0, 0, O_QUIET},         {"help", 0, 0, O_HELP},
       {"version", 0, 0, O_VERSION},     {0, 0, 0, 0}};
   opterr = 0;
@@ -192,6 +196,11 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
           !(c->tail_frac > 0 && c->tail_frac <= 1))
         rc = cgd_fail(err, CGD_EUSAGE, "--tail: must be in (0, 1]");
       break;
+    case O_BLASTHREADS:
+      if (!(rc = parse_u64("--blas-threads", optarg, &u, err)) && u > 1024)
+        rc = cgd_fail(err, CGD_EUSAGE, "--blas-threads: at most 1024");
+      *blas_threads = (int)u;
+      break;
     case O_NOPLOTS: c->plots = 0; break;
     case O_NOPROGRESS: c->progress = 0; break;
     case O_QUIET: c->quiet = 1; c->progress = 0; break;
@@ -230,7 +239,8 @@ int main(int argc, char **argv) {
   cgd_error err = {{0}};
   double lrs[MAX_LR];
   size_t nlr = 0;
-  int rc = parse_args(argc, argv, &cfg, lrs, &nlr, &err);
+  int blas_threads = 1;
+  int rc = parse_args(argc, argv, &cfg, lrs, &nlr, &blas_threads, &err);
   if (rc == 1) return 0; /* --help / --version */
   if (rc) {
     fprintf(stderr, "train: %s\n", err.msg);
@@ -240,6 +250,10 @@ int main(int argc, char **argv) {
   for (int i = 0; i < argc && pos < sizeof cfg.command_line - 1; i++)
     pos += (size_t)snprintf(cfg.command_line + pos, sizeof cfg.command_line - pos, "%s%s",
                             i ? " " : "", argv[i]);
+
+  /* BLAS threading is process-wide, so the tool (not the library) sets it; results do not
+   * depend on it (tests/determinism.sh), only the speed does. */
+  if (blas_threads > 0) openblas_set_num_threads(blas_threads);
 
   struct sigaction sa;
   memset(&sa, 0, sizeof sa);
