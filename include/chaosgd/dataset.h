@@ -2,10 +2,17 @@
  *
  *   X : n × d, row-major     y : n
  *
- * Accepted files: tab-, comma-, semicolon- or whitespace-separated numbers, optional header line
- * (a first line whose fields are not all numbers), LF or CRLF line ends, trailing
- * blank lines ignored. Rejected, with file, line and column in the message: missing or
- * empty file, ragged rows, non-numeric fields, NaN/Inf, fewer than 2 rows. */
+ * Accepted files: tab-, comma-, semicolon- or whitespace-separated numbers. The
+ * delimiter is taken from the first non-blank line: tab if it has one, else comma, else
+ * semicolon, else runs of spaces/tabs. Optional header: the first non-blank line is a
+ * header when at least one of its fields is non-empty text (so a damaged first row such
+ * as "1,,3" is reported, not dropped). LF or CRLF line ends, a UTF-8 byte-order mark,
+ * leading and trailing blank lines and a missing final line end are accepted; fields may
+ * carry surrounding blanks or CSV quotes.
+ * Rejected (CGD_EDATA, message "PATH: line L, column C: ..."): missing or empty file,
+ * blank line between data rows, ragged rows ("line 7: 5 fields, expected 6"), empty or
+ * non-numeric fields (quoted, escaped), NaN/Inf and overflowing values, fewer than 2
+ * data rows, fewer than 2 columns, target column out of range. */
 #ifndef CHAOSGD_DATASET_H
 #define CHAOSGD_DATASET_H
 
@@ -28,12 +35,15 @@ typedef struct cgd_dataset {
 
 /* Load a file. target_col is 1-based; 0 means the last column. Inputs are all other
  * columns, in file order. On error returns CGD_EDATA with the message naming file, line
- * (1-based, counting the header) and column (1-based). */
+ * (1-based, counting the header and blank lines) and column (1-based), and *out is NULL
+ * (CGD_ENOMEM if memory runs out, CGD_EUSAGE for NULL arguments).
+ * ds->sha256 is the hash of exactly the bytes parsed. */
 int cgd_dataset_load(const char *path, int target_col, cgd_dataset **out, cgd_error *err);
 
-/* Z-score every input column and the target with the population standard deviation,
- * recording the constants. A constant column (std 0) is centred but not scaled and
- * its std is recorded as 0 (caller may warn). */
+/* Z-score every input column and the target with the population standard deviation
+ * (two-pass), recording the constants. A constant column (all values equal) is centred
+ * but not scaled and its std is recorded as 0 (caller may warn). CGD_EUSAGE if already
+ * standardized (the constants would be lost); the data are untouched on any error. */
 int cgd_dataset_standardize(cgd_dataset *ds, cgd_error *err);
 
 /* Split off a deterministic holdout: row i goes to the holdout when

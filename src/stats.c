@@ -1,0 +1,601 @@
+#include "chaosgd/stats.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ================================================================ histograms */
+
+/* Edges must be representable as distinct doubles, or a bin would be empty by
+ * construction and the index correction below could not make progress. */
+static int check_range(const char *what, double lo, double hi, size_t nbins, cgd_error *err) {
+  if (!isfinite(lo) || !isfinite(hi) || !(lo < hi))
+    return cgd_fail(err, CGD_EUSAGE, "%s: need finite lo < hi (got [%g, %g])", what, lo, hi);
+  if (nbins == 0) return cgd_fail(err, CGD_EUSAGE, "%s: need at least one bin", what);
+  double span = hi - lo;
+  if (!isfinite(span))
+    return cgd_fail(err, CGD_EUSAGE, "%s: range [%g, %g] too wide for doubles", what, lo, hi);
+  double w = span / (double)nbins;
+  if (!(lo + w > lo) || !(hi - w < hi))
+    return cgd_fail(err, CGD_EUSAGE, "%s: %zu bins on [%g, %g] are narrower than a double's spacing",
+                    what, nbins, lo, hi);
+  return CGD_OK;
+}
+
+/* Bin of a finite v with lo <= v <= hi. The division can be off by one unit next to an
+ * edge; stepping against the edges as the header defines them (lo + k·w, computed the
+ * same way everywhere) makes membership exact, and clamping sends v == hi to the last bin. */
+static inline size_t bin_index(double v, double lo, double w, size_t nbins) {
+  double t = floor((v - lo) / w);
+  size_t k = t <= 0.0 ? 0 : (t >= (double)nbins ? nbins - 1 : (size_t)t);
+  if (k > 0 && v < lo + (double)k * w) k--;
+  else if (k + 1 < nbins && v >= lo + (double)(k + 1) * w) k++;
+  return k;
+}
+
+int cgd_hist_create(double lo, double hi, size_t nbins, cgd_hist **out, cgd_error *err) {
+  if (!out) return cgd_fail(err, CGD_EUSAGE, "hist_create: out is NULL");
+  *out = NULL;
+  int rc = check_range("hist_create", lo, hi, nbins, err);
+  if (rc) return rc;
+  if (nbins > SIZE_MAX / sizeof(uint64_t))
+    return cgd_fail(err, CGD_EUSAGE, "hist_create: %zu bins overflow size_t", nbins);
+  cgd_hist *h = calloc(1, sizeof *h);
+  uint64_t *c = calloc(nbins, sizeof *c);
+  if (!h || !c) {
+    free(h);
+    free(c);
+    return cgd_fail(err, CGD_ENOMEM, "hist_create: cannot allocate %zu bins", nbins);
+  }
+  h->lo = lo;
+  h->hi = hi;
+  h->nbins = nbins;
+  h->count = c;
+  *out = h;
+  return CGD_OK;
+}
+
+void cgd_hist_free(cgd_hist *h) {
+  if (!h) return;
+  free(h->count);
+  free(h);
+}
+
+void cgd_hist_reset(cgd_hist *h) {
+  if (!h) return;
+  memset(h->count, 0, h->nbins * sizeof *h->count);
+  h->under = h->over = h->nonfinite = 0;
+  h->n = 0;
+  h->min = h->max = h->mean = h->m2 = 0.0;
+}
+
+void cgd_hist_add(cgd_hist *h, const double *v, size_t n, size_t stride) {
+  if (!h || !v) return;
+  const double lo = h->lo, hi = h->hi;
+  const size_t nb = h->nbins;
+  const double w = (hi - lo) / (double)nb;
+  /* Locals instead of h->... so the compiler need not assume count[] aliases them. */
+  uint64_t cnt = h->n, under = h->under, over = h->over, nonfin = h->nonfinite;
+  double mean = h->mean, m2 = h->m2, mn = h->min, mx = h->max;
+  for (size_t i = 0; i < n; i++) {
+    double x = v[i * stride];
+    if (!isfinite(x)) {
+      nonfin++;
+      continue;
+    }
+    if (cnt == 0) mn = mx = x;
+    mn = x < mn ? x : mn;
+    mx = x > mx ? x : mx;
+    cnt++;
+    double d = x - mean;
+    mean += d / (double)cnt;
+    m2 += d * (x - mean);
+    if (x < lo) under++;
+    else if (x > hi) over++;
+    else h->count[bin_index(x, lo, w, nb)]++;
+  }
+  h->n = cnt;
+  h->under = under;
+  h->over = over;
+  h->nonfinite = nonfin;
+  h->mean = mean;
+  h->m2 = m2;
+  h->min = mn;
+  h->max = mx;
+}
+
+double cgd_hist_std(const cgd_hist *h) {
+  if (!h || h->n == 0) return 0.0;
+  return sqrt(h->m2 / (double)h->n);
+}
+
+static uint64_t counts_to_prob(const uint64_t *c, size_t m, double *p) {
+  uint64_t tot = 0;
+  for (size_t k = 0; k < m; k++) tot += c[k];
+  if (tot == 0) {
+    for (size_t k = 0; k < m; k++) p[k] = 0.0;
+    return 0;
+  }
+  /* Division rather than a reciprocal: p[k] is then the correctly rounded count/total. */
+  const double dt = (double)tot;
+  for (size_t k = 0; k < m; k++) p[k] = (double)c[k] / dt;
+  return tot;
+}
+
+uint64_t cgd_hist_prob(const cgd_hist *h, double *p) {
+  if (!h || !p) return 0;
+  return counts_to_prob(h->count, h->nbins, p);
+}
+
+int cgd_hist2d_create(double xlo, double xhi, size_t nx, double ylo, double yhi, size_t ny,
+                      cgd_hist2d **out, cgd_error *err) {
+  if (!out) return cgd_fail(err, CGD_EUSAGE, "hist2d_create: out is NULL");
+  *out = NULL;
+  int rc = check_range("hist2d_create (x)", xlo, xhi, nx, err);
+  if (rc) return rc;
+  rc = check_range("hist2d_create (y)", ylo, yhi, ny, err);
+  if (rc) return rc;
+  if (nx > SIZE_MAX / ny / sizeof(uint64_t))
+    return cgd_fail(err, CGD_EUSAGE, "hist2d_create: %zu x %zu bins overflow size_t", nx, ny);
+  cgd_hist2d *h = calloc(1, sizeof *h);
+  uint64_t *c = calloc(nx * ny, sizeof *c);
+  if (!h || !c) {
+    free(h);
+    free(c);
+    return cgd_fail(err, CGD_ENOMEM, "hist2d_create: cannot allocate %zu x %zu bins", nx, ny);
+  }
+  h->xlo = xlo;
+  h->xhi = xhi;
+  h->ylo = ylo;
+  h->yhi = yhi;
+  h->nx = nx;
+  h->ny = ny;
+  h->count = c;
+  *out = h;
+  return CGD_OK;
+}
+
+void cgd_hist2d_free(cgd_hist2d *h) {
+  if (!h) return;
+  free(h->count);
+  free(h);
+}
+
+void cgd_hist2d_add(cgd_hist2d *h, const double *xy, size_t n) {
+  if (!h || !xy) return;
+  const double xlo = h->xlo, xhi = h->xhi, ylo = h->ylo, yhi = h->yhi;
+  const size_t nx = h->nx, ny = h->ny;
+  const double wx = (xhi - xlo) / (double)nx, wy = (yhi - ylo) / (double)ny;
+  uint64_t outside = h->outside, nonfin = h->nonfinite;
+  for (size_t i = 0; i < n; i++) {
+    double x = xy[2 * i], y = xy[2 * i + 1];
+    if (!isfinite(x) || !isfinite(y)) {
+      nonfin++;
+      continue;
+    }
+    if (x < xlo || x > xhi || y < ylo || y > yhi) {
+      outside++;
+      continue;
+    }
+    h->count[bin_index(x, xlo, wx, nx) * ny + bin_index(y, ylo, wy, ny)]++;
+  }
+  h->outside = outside;
+  h->nonfinite = nonfin;
+}
+
+uint64_t cgd_hist2d_prob(const cgd_hist2d *h, double *p) {
+  if (!h || !p) return 0;
+  return counts_to_prob(h->count, h->nx * h->ny, p);
+}
+
+/* ================================================================ loss traces */
+
+const char *cgd_verdict_name(cgd_verdict v) {
+  switch (v) {
+  case CGD_VERDICT_CONVERGED: return "converged";
+  case CGD_VERDICT_DESCENDING: return "descending";
+  case CGD_VERDICT_PERIODIC: return "periodic";
+  case CGD_VERDICT_CHAOTIC: return "chaotic";
+  case CGD_VERDICT_DIVERGED: return "diverged";
+  }
+  return "unknown";
+}
+
+void cgd_verdict_defaults(cgd_verdict_opts *o) {
+  if (!o) return;
+  o->converged_rtol = 1e-9;
+  o->increase_rtol = 1e-12;
+  o->period_rtol = 1e-6;
+  o->max_period = 64;
+}
+
+int cgd_tail_stats_compute(const double *L, size_t n, size_t start, const cgd_verdict_opts *o,
+                           cgd_tail_stats *out, cgd_error *err) {
+  if (!L || !out) return cgd_fail(err, CGD_EUSAGE, "tail_stats: NULL argument");
+  if (start >= n || n - start < 2)
+    return cgd_fail(err, CGD_EUSAGE, "tail_stats: tail [%zu, %zu) has fewer than 2 values",
+                    start, n);
+  cgd_verdict_opts def;
+  if (!o) {
+    cgd_verdict_defaults(&def);
+    o = &def;
+  }
+  if (!(o->converged_rtol >= 0.0) || !(o->increase_rtol >= 0.0) || !(o->period_rtol >= 0.0) ||
+      !isfinite(o->converged_rtol) || !isfinite(o->increase_rtol) || !isfinite(o->period_rtol))
+    return cgd_fail(err, CGD_EUSAGE, "tail_stats: tolerances must be finite and >= 0");
+
+  const double *x = L + start;
+  const size_t len = n - start;
+  memset(out, 0, sizeof *out);
+  out->start = start;
+  out->len = len;
+
+  int finite = 1;
+  for (size_t t = 0; t < len; t++) finite &= isfinite(x[t]) != 0;
+  if (!finite) {
+    out->mean = out->std = out->rel_std = out->min = out->max = NAN;
+    out->frac_increase = out->lag1_autocorr_incr = NAN;
+    out->period = 0;
+    out->verdict = CGD_VERDICT_DIVERGED;
+    return CGD_OK;
+  }
+
+  double mean, var;
+  cgd_mean_var(x, len, &mean, &var);
+  double mn = x[0], mx = x[0];
+  for (size_t t = 1; t < len; t++) {
+    mn = x[t] < mn ? x[t] : mn;
+    mx = x[t] > mx ? x[t] : mx;
+  }
+  out->mean = mean;
+  out->std = sqrt(var);
+  out->rel_std = mean != 0.0 ? out->std / fabs(mean) : 0.0;
+  out->min = mn;
+  out->max = mx;
+
+  const size_t m = len - 1; /* number of steps / increments */
+  size_t raises = 0;
+  const double irt = o->increase_rtol;
+  for (size_t t = 0; t < m; t++) raises += (x[t + 1] - x[t]) > irt * fabs(x[t]);
+  out->frac_increase = (double)raises / (double)m;
+
+  /* Increments are recomputed rather than stored: the tail may be long and the function
+   * promises no hidden allocation cost. */
+  double dsum = 0.0;
+  for (size_t t = 0; t < m; t++) dsum += x[t + 1] - x[t];
+  const double dbar = dsum / (double)m;
+  double num = 0.0, den = 0.0;
+  for (size_t t = 0; t < m; t++) {
+    double a = (x[t + 1] - x[t]) - dbar;
+    den += a * a;
+    if (t + 1 < m) num += a * ((x[t + 2] - x[t + 1]) - dbar);
+  }
+  out->lag1_autocorr_incr = den > 0.0 ? num / den : 0.0;
+
+  /* Range and differences are halved so that finite values near ±DBL_MAX cannot overflow
+   * to inf and make every period test pass trivially. */
+  const double half_range = 0.5 * mx - 0.5 * mn;
+  out->period = 0;
+  if (mx - mn <= o->converged_rtol * fmax(fabs(mean), 1e-300)) {
+    out->verdict = CGD_VERDICT_CONVERGED;
+    return CGD_OK;
+  }
+  const double ptol = o->period_rtol * half_range;
+  for (size_t p = 1; p <= o->max_period && 2 * p < len; p++) {
+    size_t t = 0;
+    while (t + p < len && fabs(0.5 * x[t + p] - 0.5 * x[t]) <= ptol) t++;
+    if (t + p == len) {
+      out->period = (int)p;
+      out->verdict = CGD_VERDICT_PERIODIC;
+      return CGD_OK;
+    }
+  }
+  out->verdict = raises == 0 ? CGD_VERDICT_DESCENDING : CGD_VERDICT_CHAOTIC;
+  return CGD_OK;
+}
+
+/* ================================================================ distances */
+
+static int check_prob(const char *name, const double *p, size_t m, double *sum, cgd_error *err) {
+  if (!p) return cgd_fail(err, CGD_EUSAGE, "distances: %s is NULL", name);
+  double s = 0.0;
+  int bad = 0;
+  for (size_t k = 0; k < m; k++) {
+    bad |= !(p[k] >= 0.0) || !isfinite(p[k]);
+    s += p[k];
+  }
+  if (bad) return cgd_fail(err, CGD_EUSAGE, "distances: %s has a negative or non-finite entry", name);
+  if (!(s > 0.0)) return cgd_fail(err, CGD_EUSAGE, "distances: %s is all zero", name);
+  if (!isfinite(s)) return cgd_fail(err, CGD_EUSAGE, "distances: %s sums to infinity", name);
+  *sum = s;
+  return CGD_OK;
+}
+
+static const double KL_FLOOR = 1e-12;
+
+static int distances_common(const double *p, const double *q, size_t m, double w, int one_d,
+                            struct cgd_distances *out, cgd_error *err) {
+  if (!out) return cgd_fail(err, CGD_EUSAGE, "distances: out is NULL");
+  if (m == 0) return cgd_fail(err, CGD_EUSAGE, "distances: no bins");
+  if (one_d && !(w > 0.0 && isfinite(w)))
+    return cgd_fail(err, CGD_EUSAGE, "distances: bin width must be finite and > 0 (got %g)", w);
+  double sp, sq;
+  int rc = check_prob("p", p, m, &sp, err);
+  if (rc) return rc;
+  rc = check_prob("q", q, m, &sq, err);
+  if (rc) return rc;
+
+  const double ip = 1.0 / sp, iq = 1.0 / sq;
+  double tv = 0.0, hel = 0.0, kl = 0.0;
+  for (size_t k = 0; k < m; k++) {
+    double a = p[k] * ip, b = q[k] * iq;
+    tv += fabs(a - b);
+    double r = sqrt(a) - sqrt(b);
+    hel += r * r;
+    /* p ln(p/q) → 0 as p → 0, so empty p-bins contribute nothing even where q is empty. */
+    if (a > 0.0) kl += a * log(a / fmax(b, KL_FLOOR));
+  }
+  out->tv = 0.5 * tv;
+  out->hellinger = fmin(1.0, sqrt(0.5 * hel)); /* rounding may push ½Σ a hair above 1 */
+  out->kl = kl;
+
+  if (one_d) {
+    /* The last cumulative sums are both 1 by construction; skipping that term keeps its
+     * rounding noise out of w1 and ks. */
+    double P = 0.0, Q = 0.0, w1 = 0.0, ks = 0.0;
+    for (size_t k = 0; k + 1 < m; k++) {
+      P += p[k] * ip;
+      Q += q[k] * iq;
+      double d = fabs(P - Q);
+      w1 += d;
+      ks = d > ks ? d : ks;
+    }
+    out->w1 = w * w1;
+    out->ks = ks;
+  } else {
+    out->w1 = NAN;
+    out->ks = NAN;
+  }
+  return CGD_OK;
+}
+
+int cgd_distances_1d(const double *p, const double *q, size_t m, double w,
+                     struct cgd_distances *out, cgd_error *err) {
+  return distances_common(p, q, m, w, 1, out, err);
+}
+
+int cgd_distances(const double *p, const double *q, size_t m, struct cgd_distances *out,
+                  cgd_error *err) {
+  return distances_common(p, q, m, 1.0, 0, out, err);
+}
+
+/* ================================================================ rescaled Gibbs law */
+
+/* 5-point Gauss–Legendre on [-1, 1]: exact for polynomials of degree 9, so with 8
+ * sub-intervals per bin (4×4 sub-cells in 2-D) a smooth density is integrated far below
+ * the sampling error of any histogram it is compared with. */
+enum { GL_N = 5, GIBBS_SUB_1D = 8, GIBBS_SUB_2D = 4 };
+static const double GL_X[GL_N] = {-0.90617984593866399279762687829939,
+                                  -0.53846931010568309103631442070021, 0.0,
+                                  0.53846931010568309103631442070021,
+                                  0.90617984593866399279762687829939};
+static const double GL_W[GL_N] = {0.23692688505618908751426404071992,
+                                  0.47862867049936646804129151483564,
+                                  0.56888888888888888888888888888889,
+                                  0.47862867049936646804129151483564,
+                                  0.23692688505618908751426404071992};
+
+static int gibbs_beta(const char *what, cgd_eval_fn f0, double eta, double sigma2, double *beta,
+                      cgd_error *err) {
+  if (!f0) return cgd_fail(err, CGD_EUSAGE, "%s: f0 is NULL", what);
+  if (!(eta > 0.0) || !isfinite(eta) || !(sigma2 > 0.0) || !isfinite(sigma2))
+    return cgd_fail(err, CGD_EUSAGE, "%s: need finite eta > 0 and sigma2 > 0 (got %g, %g)", what,
+                    eta, sigma2);
+  double b = 2.0 / (eta * sigma2);
+  if (!isfinite(b))
+    return cgd_fail(err, CGD_EUSAGE, "%s: eta*sigma2 = %g underflows", what, eta * sigma2);
+  *beta = b;
+  return CGD_OK;
+}
+
+/* Call f0 and keep its own message, prefixed, so the caller sees where it failed. */
+static int gibbs_eval(const char *what, cgd_eval_fn f0, void *ctx, size_t n, const double *x,
+                      double *f, cgd_error *err) {
+  cgd_error inner;
+  inner.msg[0] = '\0';
+  int rc = f0(ctx, n, x, f, NULL, NULL, &inner);
+  if (rc != CGD_OK)
+    return cgd_fail(err, rc < 0 ? rc : CGD_EINTERNAL, "%s: f0 failed: %s", what, inner.msg);
+  return CGD_OK;
+}
+
+/* Minimum of f over n values (+inf when all are +inf, i.e. ρ vanishes on them); NaN or
+ * -inf make the law undefined, while +inf is simply a zero weight. */
+static int gibbs_min(const char *what, const double *f, size_t n, double *fmin, cgd_error *err) {
+  double mn = INFINITY;
+  int bad = 0;
+  for (size_t i = 0; i < n; i++) {
+    bad |= isnan(f[i]) || f[i] == -INFINITY;
+    mn = f[i] < mn ? f[i] : mn;
+  }
+  if (bad) return cgd_fail(err, CGD_EDATA, "%s: f0 returned NaN or -inf at a quadrature node", what);
+  *fmin = mn;
+  return CGD_OK;
+}
+
+int cgd_gibbs_bins_1d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, double lo,
+                      double hi, size_t nbins, double *p, cgd_error *err) {
+  static const char what[] = "gibbs_bins_1d";
+  double beta;
+  int rc = gibbs_beta(what, f0, eta, sigma2, &beta, err);
+  if (rc) return rc;
+  if (!p) return cgd_fail(err, CGD_EUSAGE, "%s: p is NULL", what);
+  rc = check_range(what, lo, hi, nbins, err);
+  if (rc) return rc;
+  const size_t per_bin = GIBBS_SUB_1D * GL_N;
+  if (nbins > SIZE_MAX / per_bin / sizeof(double))
+    return cgd_fail(err, CGD_EUSAGE, "%s: %zu bins overflow size_t", what, nbins);
+  const size_t nsub = nbins * GIBBS_SUB_1D, npts = nbins * per_bin;
+  double *x = malloc(npts * sizeof *x), *f = malloc(npts * sizeof *f);
+  if (!x || !f) {
+    free(x);
+    free(f);
+    return cgd_fail(err, CGD_ENOMEM, "%s: cannot allocate %zu quadrature nodes", what, npts);
+  }
+
+  const double h = (hi - lo) / (double)nsub;
+  for (size_t s = 0; s < nsub; s++) {
+    const double c = lo + ((double)s + 0.5) * h;
+    for (int j = 0; j < GL_N; j++) x[s * GL_N + j] = c + 0.5 * h * GL_X[j];
+  }
+  double fmin = 0.0;
+  rc = gibbs_eval(what, f0, ctx, npts, x, f, err);
+  if (!rc) rc = gibbs_min(what, f, npts, &fmin, err);
+  if (!rc && fmin == INFINITY)
+    rc = cgd_fail(err, CGD_EDATA, "%s: f0 is +inf at every quadrature node", what);
+  if (!rc) {
+    for (size_t i = 0; i < npts; i++) f[i] = exp(-beta * (f[i] - fmin));
+    /* Every sub-interval has the same width, so its Jacobian h/2 cancels in the
+     * normalisation and is left out. */
+    double tot = 0.0;
+    for (size_t k = 0; k < nbins; k++) {
+      const double *fk = f + k * per_bin;
+      double acc = 0.0;
+      for (size_t s = 0; s < GIBBS_SUB_1D; s++)
+        for (int j = 0; j < GL_N; j++) acc += GL_W[j] * fk[s * GL_N + j];
+      p[k] = acc;
+      tot += acc;
+    }
+    /* tot > 0: the node at fmin has weight 1. */
+    const double inv = 1.0 / tot;
+    for (size_t k = 0; k < nbins; k++) p[k] *= inv;
+  }
+  free(x);
+  free(f);
+  return rc;
+}
+
+int cgd_gibbs_bins_2d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, double xlo,
+                      double xhi, size_t nx, double ylo, double yhi, size_t ny, double *p,
+                      cgd_error *err) {
+  static const char what[] = "gibbs_bins_2d";
+  double beta;
+  int rc = gibbs_beta(what, f0, eta, sigma2, &beta, err);
+  if (rc) return rc;
+  if (!p) return cgd_fail(err, CGD_EUSAGE, "%s: p is NULL", what);
+  rc = check_range("gibbs_bins_2d (x)", xlo, xhi, nx, err);
+  if (rc) return rc;
+  rc = check_range("gibbs_bins_2d (y)", ylo, yhi, ny, err);
+  if (rc) return rc;
+
+  enum { NODES_1 = GIBBS_SUB_2D * GL_N, NODES_BIN = NODES_1 * NODES_1 };
+  if (ny > SIZE_MAX / NODES_BIN / (2 * sizeof(double)) || nx > SIZE_MAX / ny ||
+      nx > SIZE_MAX / sizeof(double))
+    return cgd_fail(err, CGD_EUSAGE, "%s: %zu x %zu bins overflow size_t", what, nx, ny);
+  /* One row of x-bins per call bounds memory by ny rather than nx·ny; each row keeps its
+   * own exponent shift and the rows are rescaled to the global minimum at the end. */
+  const size_t npts = ny * NODES_BIN;
+  double *pts = malloc(2 * npts * sizeof *pts), *f = malloc(npts * sizeof *f);
+  double *ynode = malloc(ny * NODES_1 * sizeof *ynode), *rowmin = malloc(nx * sizeof *rowmin);
+  if (!pts || !f || !ynode || !rowmin) {
+    rc = cgd_fail(err, CGD_ENOMEM, "%s: cannot allocate %zu quadrature nodes", what, npts);
+    goto done;
+  }
+
+  double wnode[NODES_1];
+  for (int a = 0; a < GIBBS_SUB_2D; a++)
+    for (int u = 0; u < GL_N; u++) wnode[a * GL_N + u] = GL_W[u];
+  const double hx = (xhi - xlo) / (double)(nx * GIBBS_SUB_2D);
+  const double hy = (yhi - ylo) / (double)(ny * GIBBS_SUB_2D);
+  for (size_t s = 0; s < ny * GIBBS_SUB_2D; s++) {
+    const double c = ylo + ((double)s + 0.5) * hy;
+    for (int v = 0; v < GL_N; v++) ynode[s * GL_N + v] = c + 0.5 * hy * GL_X[v];
+  }
+
+  for (size_t i = 0; i < nx; i++) {
+    double xnode[NODES_1];
+    for (int a = 0; a < GIBBS_SUB_2D; a++) {
+      const double c = xlo + ((double)(i * GIBBS_SUB_2D + a) + 0.5) * hx;
+      for (int u = 0; u < GL_N; u++) xnode[a * GL_N + u] = c + 0.5 * hx * GL_X[u];
+    }
+    for (size_t j = 0; j < ny; j++) {
+      double *pj = pts + 2 * j * NODES_BIN;
+      const double *yj = ynode + j * NODES_1;
+      for (int ax = 0; ax < NODES_1; ax++)
+        for (int by = 0; by < NODES_1; by++) {
+          pj[2 * (ax * NODES_1 + by)] = xnode[ax];
+          pj[2 * (ax * NODES_1 + by) + 1] = yj[by];
+        }
+    }
+    rc = gibbs_eval(what, f0, ctx, npts, pts, f, err);
+    if (!rc) rc = gibbs_min(what, f, npts, &rowmin[i], err);
+    if (rc) goto done;
+    if (rowmin[i] == INFINITY) {
+      /* A row where ρ vanishes is legitimate as long as another row carries mass. */
+      for (size_t j = 0; j < ny; j++) p[i * ny + j] = 0.0;
+      continue;
+    }
+    const double m = rowmin[i];
+    for (size_t k = 0; k < npts; k++) f[k] = exp(-beta * (f[k] - m));
+    for (size_t j = 0; j < ny; j++) {
+      const double *fj = f + j * NODES_BIN;
+      double acc = 0.0;
+      for (int ax = 0; ax < NODES_1; ax++) {
+        double row = 0.0;
+        for (int by = 0; by < NODES_1; by++) row += wnode[by] * fj[ax * NODES_1 + by];
+        acc += wnode[ax] * row;
+      }
+      p[i * ny + j] = acc;
+    }
+  }
+
+  double gmin = INFINITY;
+  for (size_t i = 0; i < nx; i++) gmin = rowmin[i] < gmin ? rowmin[i] : gmin;
+  if (gmin == INFINITY) {
+    rc = cgd_fail(err, CGD_EDATA, "%s: f0 is +inf at every quadrature node", what);
+    goto done;
+  }
+  double tot = 0.0;
+  for (size_t i = 0; i < nx; i++) {
+    const double scale = rowmin[i] == INFINITY ? 0.0 : exp(-beta * (rowmin[i] - gmin));
+    for (size_t j = 0; j < ny; j++) {
+      p[i * ny + j] *= scale;
+      tot += p[i * ny + j];
+    }
+  }
+  const double inv = 1.0 / tot;
+  for (size_t k = 0; k < nx * ny; k++) p[k] *= inv;
+
+done:
+  free(pts);
+  free(f);
+  free(ynode);
+  free(rowmin);
+  return rc;
+}
+
+/* ================================================================ moments */
+
+void cgd_mean_var(const double *v, size_t n, double *mean, double *var) {
+  if (!v || n == 0) {
+    if (mean) *mean = 0.0;
+    if (var) *var = 0.0;
+    return;
+  }
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) s += v[i];
+  const double mu = s / (double)n;
+  /* Corrected two-pass (Chan, Golub & LeVeque): the Σd term removes the first-order error
+   * of mu, so the variance stays accurate when the mean is large against the spread. */
+  double sd = 0.0, sd2 = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = v[i] - mu;
+    sd += d;
+    sd2 += d * d;
+  }
+  double vr = (sd2 - sd * sd / (double)n) / (double)n;
+  if (mean) *mean = mu;
+  if (var) *var = vr > 0.0 ? vr : 0.0;
+}
