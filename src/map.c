@@ -1,6 +1,5 @@
 #include "chaosgd/map.h"
 
-#include <cblas.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,8 +97,10 @@ int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0,
   int rc;
   switch (m->o.kind) {
   case CGD_MAP_GD:
-    /* x <- x − η g */
-    cblas_daxpy((int)len, -lr, g, 1, x, 1);
+    /* x <- x − η g. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its
+     * vector body and not in its tail, so an element's rounding would depend on where the
+     * block boundary falls (caught by tests/test_loop.c). */
+    for (size_t k = 0; k < len; k++) x[k] -= lr * g[k];
     return CGD_OK;
   case CGD_MAP_HEAVYBALL: {
     double *restrict v = m->state + i0 * dim;

@@ -10,7 +10,17 @@
  *   number := C floating literal (1, 2.5, 1e-6, .5)
  *   name   := variable (x; y when nvars = 2) | parameter | constant pi
  *   functions: sin cos tan exp log sqrt tanh abs
- * Errors name the 1-based column and what was expected; unknown names are errors. */
+ * Errors name the 1-based column and what was expected; unknown names are errors.
+ *
+ * Semantics. Sub-expressions without variables are folded to one double at parse time.
+ * u^c with a constant integer c is exact in sign for negative u ((x-1)^2, x^-3; |c| <= 64
+ * by repeated squaring, beyond that pow()); u^c with a non-integer c and u < 0 is NaN;
+ * a^b with b depending on the variables is exp(b log a) for the derivatives (NaN for
+ * a <= 0) and pow(a, b) for the value. abs has derivative 0 at 0. u/c divides (it is not
+ * turned into u·(1/c)), so x/eps rounds as written. Elementary functions are the C
+ * library's. A value does not depend on whether derivatives were requested, nor on how
+ * points are split into batches. Nesting is limited to 200 levels and the tree to 4000
+ * nodes (CGD_EUSAGE beyond), which keeps the parser's recursion bounded on any input. */
 #ifndef CHAOSGD_EXPR_H
 #define CHAOSGD_EXPR_H
 
@@ -22,12 +32,16 @@ typedef struct cgd_expr cgd_expr;
 
 /* Compile src over nvars variables (1: x; 2: x, y) and nparams named parameters whose
  * values are fixed at compile time. Fails with CGD_EUSAGE and a message like
- * "expression 'x^+' column 4: expected a number, name or '('". */
+ * "expression 'x^+' column 4: expected a number, name or '('" (also: "unknown name 'foo'",
+ * "unknown function 'foo'", "'y' used in a 1-D expression", "empty expression", "expected
+ * an operator ... or the end of the expression"). Parameter names must be identifiers,
+ * distinct, finite-valued, and not x, y, pi or a function name. *out is NULL on failure. */
 int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
                    const double *param_values, size_t nparams, cgd_expr **out, cgd_error *err);
 
 /* Evaluate at n points x[n*nvars] (row-major). Any of f[n], g[n*nvars],
- * h[n*nvars*nvars] (row-major per point) may be NULL. Pure: safe from many threads. */
+ * h[n*nvars*nvars] (row-major per point, symmetric) may be NULL. Pure: safe from many
+ * threads; its scratch (about 70 KB) is on the caller's stack. */
 void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
                    double *h);
 

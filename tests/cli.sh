@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# End-to-end checks of the train tool: determinism (also across BLAS thread counts), exit
+# codes for every kind of bad input, atomic outputs, --init/--save-params, comparison.
+set -u
+T="${CGD_BUILD_DIR:?run through ctest}/train"
+DATA="${CGD_AIRFOIL:?run through ctest}"
+[ -r "$DATA" ] || { echo "FAIL: Airfoil data missing at $DATA (run datasets/fetch.sh)"; exit 1; }
+W=$(mktemp -d)
+trap 'rm -rf "$W"' EXIT
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+expect_exit() { # expected-code description command...
+  local want=$1 what=$2; shift 2
+  "$@" >"$W/out" 2>"$W/err"; local got=$?
+  if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want ($(head -c 300 "$W/err"))"; fi
+}
+run() { "$T" --data "$DATA" --no-plots --quiet "$@"; }
+
+# --help lists every option with its default
+expect_exit 0 "--help" "$T" --help
+for o in --data --target-col --no-standardize --holdout --hidden --leak --init --save-params \
+         --lr --map --gamma --mu --iters --seed --loss-limit --out --log-every --hist-every \
+         --hist-bins --tail --no-plots --no-progress --blas-threads --quiet; do
+  grep -q -- "$o" "$W/out" || bad "--help does not mention $o"
+done
+ok
+
+# determinism: same seed twice, and 1 vs 2 BLAS threads, give byte-identical traces
+run --iters 3000 --seed 5 --out "$W/a" >/dev/null || bad "run a"
+run --iters 3000 --seed 5 --out "$W/b" >/dev/null || bad "run b"
+cmp -s "$W/a/trace.csv" "$W/b/trace.csv" && ok || bad "same seed gives different trace.csv"
+cmp -s "$W/a/hist.csv" "$W/b/hist.csv" && ok || bad "same seed gives different hist.csv"
+OPENBLAS_NUM_THREADS=1 run --iters 3000 --seed 5 --blas-threads 0 --out "$W/t1" >/dev/null
+OPENBLAS_NUM_THREADS=2 run --iters 3000 --seed 5 --blas-threads 0 --out "$W/t2" >/dev/null
+cmp -s "$W/t1/trace.csv" "$W/t2/trace.csv" && ok || bad "OPENBLAS_NUM_THREADS=1 vs 2 differ"
+cmp -s "$W/a/trace.csv" "$W/t2/trace.csv" && ok || bad "--blas-threads 1 vs 2 differ"
+grep -q '"blas_threads": 2' "$W/t2/config.json" && ok || bad "config.json does not record 2 BLAS threads"
+run --iters 3000 --seed 6 --out "$W/c" >/dev/null
+cmp -s "$W/a/trace.csv" "$W/c/trace.csv" && bad "different seeds give the same trace" || ok
+
+# the run directory: every file, complete, nothing temporary left
+for f in config.json trace.csv hist.csv summary.json params_init.txt params_final.txt; do
+  [ -s "$W/a/$f" ] && ok || bad "run directory lacks $f"
+done
+ls "$W/a" | grep -q '\.tmp$' && bad "temporary files left behind" || ok
+[ "$(head -1 "$W/a/trace.csv")" = "step,loss,grad_norm,param_norm" ] && ok || bad "trace header"
+[ "$(wc -l < "$W/a/trace.csv")" = 3002 ] && ok || bad "trace.csv should have 3001 rows + header"
+for k in '"sha256": "' '"git_revision"' '"x_mean"' '"y_std"' '"nparams": 113' '"seed": "5"' '"command_line"'; do
+  grep -q "$k" "$W/a/config.json" && ok || bad "config.json lacks $k"
+done
+for k in '"verdict"' '"frac_increase"' '"lag1_autocorr_increments"' '"theta_path_length"' '"grad_norm_mean"'; do
+  grep -q "$k" "$W/a/summary.json" && ok || bad "summary.json lacks $k"
+done
+
+# --save-params / --init: 100 + 100 steps from the saved parameters reproduce 200 steps
+run --iters 200 --seed 1 --out "$W/full" >/dev/null
+run --iters 100 --seed 1 --out "$W/half" --save-params "$W/p100.txt" >/dev/null
+run --iters 100 --init "$W/p100.txt" --out "$W/rest" >/dev/null
+cmp -s "$W/p100.txt" "$W/half/params_final.txt" && ok || bad "--save-params differs from params_final.txt"
+tail -n 101 "$W/full/trace.csv" | cut -d, -f2 > "$W/x1"
+tail -n +2 "$W/rest/trace.csv" | cut -d, -f2 > "$W/x2"
+cmp -s "$W/x1" "$W/x2" && ok || bad "--init from saved parameters does not continue the run exactly"
+
+# exit codes
+expect_exit 2 "unknown option" "$T" --bogus
+expect_exit 2 "non-numeric lr" "$T" --lr abc
+expect_exit 2 "negative lr" "$T" --lr -0.1
+expect_exit 2 "lr with trailing junk" "$T" --lr 0.1x
+expect_exit 2 "zero log-every" "$T" --log-every 0
+expect_exit 2 "stray argument" "$T" extra
+expect_exit 3 "missing data file" run --data "$W/nope.dat" --iters 10 --out "$W/e3"
+printf '1 2 3\n4 5\n' > "$W/ragged.dat"
+expect_exit 3 "ragged data" run --data "$W/ragged.dat" --iters 10 --out "$W/e3b"
+grep -q 'line 2' "$W/err" && ok || bad "ragged-data message does not name the line"
+echo "layers 5 16 1" > "$W/badinit.txt"
+expect_exit 3 "truncated --init file" run --init "$W/badinit.txt" --iters 10 --out "$W/e3c"
+touch "$W/afile"
+expect_exit 4 "output under a regular file" run --iters 10 --out "$W/afile/sub"
+expect_exit 5 "divergence" run --lr 10 --iters 1000 --out "$W/div"
+grep -q '"verdict": "diverged"' "$W/div/summary.json" && ok || bad "diverged run lacks the verdict"
+grep -q '"diverged_step": [0-9]' "$W/div/summary.json" && ok || bad "diverged run lacks the step"
+[ -s "$W/div/trace.csv" ] && ok || bad "diverged run lacks its trace"
+
+# interruption: SIGINT mid-run stops cleanly with every file complete, exit 6
+# (started directly, not through run(): the signal must reach train, not a subshell)
+"$T" --data "$DATA" --no-plots --quiet --iters 10000000 --out "$W/int" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -f "$W/int/config.json" ] && break; sleep 0.1; done
+sleep 0.5
+kill -INT $pid
+wait $pid; code=$?
+[ "$code" = 6 ] && ok || bad "SIGINT: exit $code, expected 6"
+grep -q '"interrupted": true' "$W/int/summary.json" && ok || bad "interrupted run: summary does not say so"
+[ -s "$W/int/trace.csv" ] && ok || bad "interrupted run lacks trace.csv"
+ls "$W/int" | grep -q '\.tmp$' && bad "interrupted run left temporary files" || ok
+
+# comparison: two rates from the same initial parameters, one directory
+run --lr 0.0005,0.02 --iters 2000 --out "$W/cmp" >/dev/null || bad "comparison run"
+[ "$(wc -l < "$W/cmp/comparison.csv")" = 3 ] && ok || bad "comparison.csv should have 2 rows"
+cmp -s "$W/cmp/lr-0.0005/params_init.txt" "$W/cmp/lr-0.02/params_init.txt" && ok || bad "comparison runs start from different parameters"
+[ -s "$W/cmp/comparison.json" ] && ok || bad "comparison.json missing"
+
+echo "cli: $pass passed, $fail failed"
+[ "$fail" = 0 ]

@@ -1,0 +1,229 @@
+/* The loop and the maps on a quadratic f(x) = a/2 |x|², where every iterate is known in
+ * closed form: GD x_t = (1 − ηa)^t x_0. */
+#include <check.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaosgd/loop.h"
+#include "chaosgd/map.h"
+#include "chaosgd/objective.h"
+
+typedef struct { double a; int nan_at_eval; int evals; } quad_ctx;
+
+static int quad_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
+                     cgd_error *err) {
+  quad_ctx *q = ctx;
+  (void)err;
+  (void)h;
+  for (size_t i = 0; i < n; i++) {
+    if (f) f[i] = 0.5 * q->a * x[i] * x[i];
+    if (g) g[i] = q->a * x[i];
+  }
+  if (f && q->nan_at_eval && ++q->evals == q->nan_at_eval) f[0] = NAN;
+  return CGD_OK;
+}
+
+static cgd_objective quad(quad_ctx *q) {
+  cgd_objective o;
+  memset(&o, 0, sizeof o);
+  strcpy(o.name, "quadratic");
+  o.dim = 1;
+  o.ctx = q;
+  o.eval = quad_eval;
+  return o;
+}
+
+typedef struct { uint64_t seen; uint64_t last; uint64_t stop_at; volatile sig_atomic_t *flag; } obs_state;
+
+static int count_obs(void *user, uint64_t t, size_t n, const double *x, const double *f,
+                     const double *g, cgd_error *err) {
+  obs_state *s = user;
+  (void)n; (void)x; (void)f; (void)g; (void)err;
+  s->seen++;
+  s->last = t;
+  if (s->flag && t == s->stop_at) *s->flag = 1;
+  return CGD_OK;
+}
+
+static int every_third(void *user, uint64_t t) { (void)user; return t % 3 == 0; }
+
+START_TEST(gd_matches_closed_form) {
+  quad_ctx q = {.a = 1.0};
+  cgd_objective o = quad(&q);
+  cgd_map *m;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 0.5};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+  double x = 1.0;
+  obs_state s = {0};
+  cgd_observer ob = {&s, every_third, count_obs};
+  cgd_loop_opts lo = {.iters = 40, .loss_limit = 1e12};
+  cgd_loop_result r;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_OK);
+  ck_assert_double_eq(x, ldexp(1.0, -40)); /* (1 − 0.5)^40, exact in binary */
+  ck_assert_uint_eq(r.steps, 40);
+  ck_assert_uint_eq(s.seen, 15); /* t = 0, 3, ..., 39 (14 steps) and the final t = 40 */
+  ck_assert_uint_eq(s.last, 40);
+  cgd_map_free(m);
+}
+END_TEST
+
+START_TEST(divergence_is_detected_and_observed) {
+  quad_ctx q = {.a = 1.0};
+  cgd_objective o = quad(&q);
+  cgd_map *m;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 3.0}; /* x_t = (−2)^t: f = 2^(2t−1) */
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+  double x = 1.0;
+  obs_state s = {0};
+  cgd_observer ob = {&s, NULL, count_obs};
+  cgd_loop_opts lo = {.iters = 1000, .loss_limit = 1e12};
+  cgd_loop_result r;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
+  /* 2^(2t−1) > 1e12 first at t = 21 */
+  ck_assert_int_eq(r.bad_step, 21);
+  ck_assert_uint_eq(s.last, 21);
+  ck_assert_ptr_nonnull(strstr(err.msg, "step 21"));
+  /* a NaN loss is divergence too */
+  quad_ctx qn = {.a = 1.0, .nan_at_eval = 5};
+  cgd_objective on = quad(&qn);
+  cgd_map_free(m);
+  mo.lr = 0.1;
+  ck_assert_int_eq(cgd_map_create(&mo, &on, 1, &m, &err), CGD_OK);
+  x = 1.0;
+  ck_assert_int_eq(cgd_loop_run(&lo, &on, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
+  ck_assert_int_eq(r.bad_step, 4);
+  cgd_map_free(m);
+}
+END_TEST
+
+START_TEST(interrupt_stops_cleanly) {
+  quad_ctx q = {.a = 1.0};
+  cgd_objective o = quad(&q);
+  cgd_map *m;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 0.1};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+  volatile sig_atomic_t flag = 0;
+  obs_state s = {.stop_at = 7, .flag = &flag};
+  cgd_observer ob = {&s, NULL, count_obs};
+  cgd_loop_opts lo = {.iters = 1000, .loss_limit = 1e12, .stop = &flag};
+  cgd_loop_result r;
+  double x = 1.0;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EINTERRUPTED);
+  ck_assert_uint_eq(r.steps, 8); /* step 7 was observed and applied, then the flag is seen */
+  double xr = 1.0;
+  for (int t = 0; t < 8; t++) xr -= 0.1 * xr;
+  ck_assert_double_eq(x, xr);
+  cgd_map_free(m);
+}
+END_TEST
+
+/* Many particles: the block split and the thread count must not change a single bit. */
+static void run_ensemble(size_t n, size_t block, int threads, cgd_map_kind kind, double *x) {
+  quad_ctx q = {.a = 1.3};
+  cgd_objective o = quad(&q);
+  cgd_map *m;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = kind, .lr = 0.7, .gamma = 0.5, .mu = 0.2};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, n, &m, &err), CGD_OK);
+  for (size_t i = 0; i < n; i++) x[i] = sin((double)i);
+  omp_set_num_threads(threads);
+  cgd_loop_opts lo = {.iters = 50, .loss_limit = 1e12, .block = block};
+  cgd_observer ob = {NULL, every_third, NULL};
+  cgd_loop_result r;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, n, x, &ob, &r, &err), CGD_OK);
+  cgd_map_free(m);
+}
+
+START_TEST(ensemble_independent_of_blocks_and_threads) {
+  const size_t n = 10007;
+  double *a = malloc(3 * n * sizeof *a), *b = a + n, *c = b + n;
+  cgd_map_kind kinds[] = {CGD_MAP_GD, CGD_MAP_HEAVYBALL, CGD_MAP_NAGSC};
+  for (int k = 0; k < 3; k++) {
+    run_ensemble(n, 0, 1, kinds[k], a);
+    run_ensemble(n, 1000, 2, kinds[k], b);
+    run_ensemble(n, 20000, 2, kinds[k], c);
+    ck_assert_mem_eq(a, b, n * sizeof *a);
+    ck_assert_mem_eq(a, c, n * sizeof *a);
+  }
+  free(a);
+}
+END_TEST
+
+/* Heavy ball and NAG-SC against their recursions written out by hand (App. D.4). */
+START_TEST(momentum_maps_match_recursions) {
+  quad_ctx q = {.a = 2.0};
+  cgd_objective o = quad(&q);
+  cgd_error err;
+  const double lr = 0.1, gm = 0.9, mu = 0.5;
+  cgd_map *m;
+  cgd_map_opts mo = {.kind = CGD_MAP_HEAVYBALL, .lr = lr, .gamma = gm};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+  double x = 1.0, xr = 1.0, v = 0.0;
+  cgd_loop_opts lo = {.iters = 30, .loss_limit = 1e12};
+  cgd_loop_result r;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, NULL, &r, &err), CGD_OK);
+  for (int t = 0; t < 30; t++) {
+    v = gm * v - lr * 2.0 * xr;
+    xr += v;
+  }
+  ck_assert_double_eq(x, xr);
+  cgd_map_free(m);
+
+  mo = (cgd_map_opts){.kind = CGD_MAP_NAGSC, .lr = lr, .mu = mu};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+  x = 1.0;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, NULL, &r, &err), CGD_OK);
+  double c = (1 - sqrt(mu * lr)) / (1 + sqrt(mu * lr)), y = 1.0;
+  xr = 1.0;
+  for (int t = 0; t < 30; t++) {
+    double xn = y - lr * 2.0 * y;
+    y = xn + c * (xn - xr);
+    xr = xn;
+  }
+  ck_assert_double_eq(x, xr);
+  cgd_map_free(m);
+}
+END_TEST
+
+START_TEST(maps_reject_bad_settings) {
+  quad_ctx q = {.a = 1.0};
+  cgd_objective o = quad(&q);
+  cgd_map *m;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = -1};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_EUSAGE);
+  mo = (cgd_map_opts){.kind = CGD_MAP_STOCHASTIC, .lr = 0.1};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_EUSAGE); /* no f0/f1 split */
+  ck_assert_ptr_nonnull(strstr(err.msg, "multiscale"));
+  mo = (cgd_map_opts){.kind = CGD_MAP_HEAVYBALL, .lr = 0.1, .gamma = 1.0};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_EUSAGE);
+  mo = (cgd_map_opts){.kind = CGD_MAP_NAGSC, .lr = 0.1, .mu = 20};
+  ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_EUSAGE);
+  cgd_map_kind k;
+  ck_assert_int_eq(cgd_map_kind_parse("nag-sc", &k), CGD_OK);
+  ck_assert_int_eq(k, CGD_MAP_NAGSC);
+  ck_assert_int_ne(cgd_map_kind_parse("adam", &k), CGD_OK);
+}
+END_TEST
+
+int main(void) {
+  Suite *s = suite_create("loop");
+  TCase *tc = tcase_create("core");
+  tcase_add_test(tc, gd_matches_closed_form);
+  tcase_add_test(tc, divergence_is_detected_and_observed);
+  tcase_add_test(tc, interrupt_stops_cleanly);
+  tcase_add_test(tc, ensemble_independent_of_blocks_and_threads);
+  tcase_add_test(tc, momentum_maps_match_recursions);
+  tcase_add_test(tc, maps_reject_bad_settings);
+  suite_add_tcase(s, tc);
+  SRunner *sr = srunner_create(s);
+  srunner_run_all(sr, CK_NORMAL);
+  int nf = srunner_ntests_failed(sr);
+  srunner_free(sr);
+  return nf == 0 ? 0 : 1;
+}
