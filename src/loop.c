@@ -38,7 +38,9 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   const size_t dim = obj->dim;
   const size_t B = o->block ? o->block : 2048;
   const size_t nblocks = (n + B - 1) / B;
-  const size_t per_state = cgd_map_scratch(map) + (cgd_map_uses_gradient(map) ? dim : 0);
+  const int track = obs && obs->block_done;
+  const size_t per_state =
+      cgd_map_scratch(map) + (cgd_map_uses_gradient(map) ? dim : 0) + (track ? dim : 0);
   const int use_g = cgd_map_uses_gradient(map);
   res->steps = 0;
   res->bad_step = -1;
@@ -47,14 +49,14 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   double *g = malloc(n * dim * sizeof *g);
   /* Per-block scratch, indexed by block so no two threads ever share one. */
   double *scratch = malloc((per_state ? per_state : 1) * (n < B ? n : B) *
-                           (nblocks < 64 ? nblocks : 64) * sizeof *scratch);
+                           (nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS) * sizeof *scratch);
   int *bstat = calloc(nblocks, sizeof *bstat);
-  cgd_error *berr = malloc(sizeof *berr * (nblocks < 64 ? nblocks : 64));
+  cgd_error *berr = malloc(sizeof *berr * (nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS));
   if (!f || !g || !scratch || !bstat || !berr) {
     free(f); free(g); free(scratch); free(bstat); free(berr);
     return cgd_fail(err, CGD_ENOMEM, "loop: out of memory for %zu states of dim %zu", n, dim);
   }
-  const size_t nslots = nblocks < 64 ? nblocks : 64;
+  const size_t nslots = nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS;
   int rc = CGD_OK;
 
   for (uint64_t t = 0;; t++) {
@@ -93,7 +95,10 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             gb = gw;
           }
         }
+        double *xold = sc + (per_state - (track ? dim : 0)) * nb;
+        if (track) memcpy(xold, xb, nb * dim * sizeof *xb);
         if (!st) st = cgd_map_step(map, obj, t, i0, nb, xb, gb, sc, &berr[s]);
+        if (!st && track) obs->block_done(obs->user, s, t, i0, nb, xold, xb);
         if (!st && first_nonfinite(xb, nb * dim) < nb * dim)
           st = cgd_fail(&berr[s], CGD_EDIVERGED,
                         "diverged at step %llu: a state became non-finite (states %zu..%zu)",

@@ -13,6 +13,7 @@
 #include "chaosgd/mlp.h"
 #include "chaosgd/runlog.h"
 #include "chaosgd_version.h"
+#include "run_internal.h"
 
 /* OpenBLAS extensions (declared in its cblas.h) used to record which BLAS ran. */
 extern char *openblas_get_config(void);
@@ -29,10 +30,17 @@ void cgd_run_config_defaults(cgd_run_config *c) {
   c->gamma = 0.9;
   c->mu = 1.0;
   c->iters = 100000;
-  c->hist_bins = 40;
+  c->hist_bins = 0; /* auto: 40 (MLP), 100 (1-D), 20×20 (2-D) */
+  snprintf(c->f1, sizeof c->f1, "sin");
+  c->eps = 1e-6;
+  c->k = 1.0;
+  c->ensemble = 1;
+  c->hist_lo = -1.5;
+  c->hist_hi = 1.5;
+  c->burn_in = UINT64_MAX; /* auto: iters/10 */
   c->tail_frac = 0.5;
   c->loss_limit = 1e12;
-  c->log_every = 1;
+  c->log_every = 0; /* auto: 1, or iters/1000 for ensembles */
   c->plots = 1;
   c->progress = 1;
   cgd_verdict_defaults(&c->verdict);
@@ -46,7 +54,25 @@ void cgd_run_result_clear(cgd_run_result *r) {
 
 json_t *cgd_run_config_json(const cgd_run_config *c) {
   json_t *o = json_object();
-  json_object_set_new(o, "objective", json_string("mlp"));
+  json_object_set_new(o, "objective", json_string(c->f0[0] ? "multiscale" : "mlp"));
+  if (c->f0[0]) {
+    json_object_set_new(o, "f0", json_string(c->f0));
+    json_object_set_new(o, "f1", json_string(c->f1));
+    json_object_set_new(o, "eps", json_real(c->eps));
+    json_object_set_new(o, "k", json_real(c->k));
+    json_t *pj = json_object();
+    for (size_t i = 0; i < c->nparams; i++)
+      json_object_set_new(pj, c->param_names[i], json_real(c->param_values[i]));
+    json_object_set_new(o, "params", pj);
+    json_object_set_new(o, "x0", json_string(c->x0));
+    json_object_set_new(o, "ensemble", json_integer((json_int_t)c->ensemble));
+    json_object_set_new(o, "hist_at", json_string(c->hist_at));
+    json_object_set_new(o, "hist_range", json_pack("[f, f]", c->hist_lo, c->hist_hi));
+    json_object_set_new(o, "burn_in", c->burn_in == UINT64_MAX ? json_string("auto")
+                                                                : json_integer((json_int_t)c->burn_in));
+    json_object_set_new(o, "compare_map",
+                        json_string(c->compare ? cgd_map_kind_name(c->compare_map) : ""));
+  }
   json_object_set_new(o, "data", json_string(c->data));
   json_object_set_new(o, "target_col", json_integer(c->target_col));
   json_object_set_new(o, "standardize", json_boolean(c->standardize));
@@ -87,8 +113,17 @@ static json_t *json_darray(const double *v, size_t n) {
   return a;
 }
 
-/* jansson refuses non-finite reals; a diverged run's numbers become null. */
-static json_t *jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+json_t *cgd_jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+#define jreal cgd_jreal
+
+json_t *cgd_software_json(void) {
+  json_t *sw = json_object();
+  json_object_set_new(sw, "chaosgd_version", json_string(CGD_VERSION));
+  json_object_set_new(sw, "git_revision", json_string(CGD_GIT_REV));
+  json_object_set_new(sw, "blas", json_string(openblas_get_config()));
+  json_object_set_new(sw, "blas_threads", json_integer(openblas_get_num_threads()));
+  return sw;
+}
 
 static double nrm2(const double *v, size_t n) { return cblas_dnrm2((int)n, v, 1); }
 
@@ -109,7 +144,7 @@ typedef struct mlp_obs {
   cgd_hist *h;
 } mlp_obs;
 
-static double now_s(void) {
+double cgd_now_s(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
@@ -179,7 +214,7 @@ static int mlp_observe(void *user, uint64_t t, size_t n, const double *x, const 
     if (rc) return rc;
   }
   if (s->tty) {
-    double now = now_s();
+    double now = cgd_now_s();
     if (now - s->last_progress > 0.25 || t == cfg->iters) {
       double el = now - s->t0, rem = t ? el / (double)t * (double)(cfg->iters - t) : 0;
       fprintf(stderr, "\r  step %llu/%llu  loss %.6g  elapsed %.1fs  remaining %.1fs   ",
@@ -244,19 +279,25 @@ static int write_params(const char *dir, const char *name, const char *path, siz
   return cgd_outfile_commit(&f, err);
 }
 
-static void default_dir(const cgd_run_config *cfg, char *dir, size_t len) {
+void cgd_default_run_dir(const char *what, char *dir, size_t len) {
   time_t now = time(NULL);
   struct tm tm;
   localtime_r(&now, &tm);
   char stamp[32];
   strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  snprintf(dir, len, "runs/mlp-%s-lr%g-seed%llu-%s-%d", cgd_map_kind_name(cfg->map), cfg->lr,
-           (unsigned long long)cfg->seed, stamp, (int)getpid());
+  /* a name cut short is still a unique, valid directory name */
+  if (snprintf(dir, len, "runs/%s-%s-%d", what, stamp, (int)getpid()) >= (int)len) dir[len - 1] = '\0';
 }
 
 int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res,
             cgd_error *err) {
   memset(res, 0, sizeof *res);
+  if (cfg->f0[0]) return cgd_run_ms(cfg, res, err);
+  /* resolved defaults that depend on the run type */
+  cgd_run_config local = *cfg;
+  if (!local.hist_bins) local.hist_bins = 40;
+  if (!local.log_every) local.log_every = 1;
+  cfg = &local;
   int rc;
   if (cfg->log_every < 1) return cgd_fail(err, CGD_EUSAGE, "--log-every must be >= 1");
   if (cfg->hist_bins < 1) return cgd_fail(err, CGD_EUSAGE, "--hist-bins must be >= 1");
@@ -303,10 +344,18 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
   if ((rc = cgd_map_create(&mo, obj, 1, &map, err))) goto done;
 
   /* The run directory and config.json come first, so even a crash leaves the recipe. */
-  if (cfg->out[0])
-    snprintf(res->dir, sizeof res->dir, "%s", cfg->out);
-  else
-    default_dir(cfg, res->dir, sizeof res->dir);
+  if (cfg->out[0]) {
+    if (snprintf(res->dir, sizeof res->dir, "%s", cfg->out) >= (int)sizeof res->dir) {
+      rc = cgd_fail(err, CGD_EUSAGE, "--out: path too long");
+      goto done;
+    }
+  } else
+  {
+    char what[256];
+    snprintf(what, sizeof what, "mlp-%s-lr%g-seed%llu", cgd_map_kind_name(cfg->map), cfg->lr,
+             (unsigned long long)cfg->seed);
+    cgd_default_run_dir(what, res->dir, sizeof res->dir);
+  }
   if ((rc = cgd_mkdir_p(res->dir, err))) goto done;
   conf = cgd_run_config_json(cfg);
   json_t *dj = json_object();
@@ -340,12 +389,7 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
                                               : cfg->init[0] ? cfg->init
                                                              : "pytorch-uniform(seed)"));
   json_object_set_new(conf, "model", mj);
-  json_t *sw = json_object();
-  json_object_set_new(sw, "chaosgd_version", json_string(CGD_VERSION));
-  json_object_set_new(sw, "git_revision", json_string(CGD_GIT_REV));
-  json_object_set_new(sw, "blas", json_string(openblas_get_config()));
-  json_object_set_new(sw, "blas_threads", json_integer(openblas_get_num_threads()));
-  json_object_set_new(conf, "software", sw);
+  json_object_set_new(conf, "software", cgd_software_json());
   if ((rc = cgd_json_write(res->dir, "config.json", conf, err))) goto done;
   if ((rc = write_params(res->dir, "params_init.txt", NULL, d, H, theta, err))) goto done;
 
@@ -370,15 +414,15 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
     goto done;
   }
   s.tty = cfg->progress && isatty(STDERR_FILENO);
-  s.t0 = now_s();
+  s.t0 = cgd_now_s();
   s.last_progress = s.t0;
 
   cgd_observer ob = {.user = &s, .wants = NULL, .observe = mlp_observe};
   cgd_loop_opts lo = {.iters = cfg->iters, .loss_limit = cfg->loss_limit, .stop = cfg->stop};
   cgd_loop_result lr;
-  double t_start = now_s();
+  double t_start = cgd_now_s();
   int run_rc = cgd_loop_run(&lo, obj, map, 1, theta, &ob, &lr, err);
-  res->seconds = now_s() - t_start;
+  res->seconds = cgd_now_s() - t_start;
   if (s.tty) fputc('\n', stderr);
   res->steps = lr.steps;
   res->status = run_rc;
@@ -408,6 +452,8 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
   }
   if (run_rc == CGD_EDIVERGED) verdict = "diverged";
   json_object_set_new(sum, "verdict", json_string(verdict));
+  snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
+  res->gibbs_tv = NAN;
   json_object_set_new(sum, "status", json_string(cgd_status_name(run_rc)));
   json_object_set_new(sum, "message", json_string(run_rc ? run_err.msg : ""));
   json_object_set_new(sum, "interrupted", json_boolean(run_rc == CGD_EINTERRUPTED));

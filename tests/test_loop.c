@@ -58,7 +58,7 @@ START_TEST(gd_matches_closed_form) {
   ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
   double x = 1.0;
   obs_state s = {0};
-  cgd_observer ob = {&s, every_third, count_obs};
+  cgd_observer ob = {.user = &s, .wants = every_third, .observe = count_obs};
   cgd_loop_opts lo = {.iters = 40, .loss_limit = 1e12};
   cgd_loop_result r;
   ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_OK);
@@ -79,7 +79,7 @@ START_TEST(divergence_is_detected_and_observed) {
   ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
   double x = 1.0;
   obs_state s = {0};
-  cgd_observer ob = {&s, NULL, count_obs};
+  cgd_observer ob = {.user = &s, .observe = count_obs};
   cgd_loop_opts lo = {.iters = 1000, .loss_limit = 1e12};
   cgd_loop_result r;
   ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
@@ -109,7 +109,7 @@ START_TEST(interrupt_stops_cleanly) {
   ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
   volatile sig_atomic_t flag = 0;
   obs_state s = {.stop_at = 7, .flag = &flag};
-  cgd_observer ob = {&s, NULL, count_obs};
+  cgd_observer ob = {.user = &s, .observe = count_obs};
   cgd_loop_opts lo = {.iters = 1000, .loss_limit = 1e12, .stop = &flag};
   cgd_loop_result r;
   double x = 1.0;
@@ -133,7 +133,7 @@ static void run_ensemble(size_t n, size_t block, int threads, cgd_map_kind kind,
   for (size_t i = 0; i < n; i++) x[i] = sin((double)i);
   omp_set_num_threads(threads);
   cgd_loop_opts lo = {.iters = 50, .loss_limit = 1e12, .block = block};
-  cgd_observer ob = {NULL, every_third, NULL};
+  cgd_observer ob = {.wants = every_third};
   cgd_loop_result r;
   ck_assert_int_eq(cgd_loop_run(&lo, &o, m, n, x, &ob, &r, &err), CGD_OK);
   cgd_map_free(m);

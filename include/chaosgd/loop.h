@@ -25,7 +25,16 @@ typedef struct cgd_observer {
    * stops the loop with that status (e.g. an output error). */
   int (*observe)(void *user, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);
+  /* Optional, cheap per-step bookkeeping without evaluating f: after every map step, for
+   * each block of states [i0, i0+nb), the states before (x_old) and after (x_new) the
+   * step from `step` to `step+1`. Called concurrently for different blocks; `slot`
+   * (< CGD_LOOP_SLOTS) is fixed by the block index, never by the thread, so per-slot
+   * integer accumulators give the same totals for any thread count. */
+  void (*block_done)(void *user, size_t slot, uint64_t step, size_t i0, size_t nb,
+                     const double *x_old, const double *x_new);
 } cgd_observer;
+
+#define CGD_LOOP_SLOTS 64
 
 typedef struct cgd_loop_opts {
   uint64_t iters;                     /* number of map steps */

@@ -24,6 +24,23 @@ typedef struct cgd_run_config {
   char init[4096];       /* initial parameters file ("" = PyTorch-style init from seed) */
   char save_params[4096];/* extra copy of the final parameters ("" = none) */
 
+  /* Analytic multiscale objective f0 + f1,ε (chaosgd/multiscale.h): used instead of the
+   * MLP when f0 is not empty. */
+  char f0[1024], f1[1024]; /* built-in name or expression; f1 default "sin" */
+  double eps;            /* ε (default 1e-6) */
+  double k;              /* doublewell k (default 1) */
+  size_t nparams;        /* --param name=value */
+  char param_names[8][64];
+  double param_values[8];
+  char x0[256];          /* initial law: "0.37", "0.3,-0.2", "uniform:a,b", "normal:m,s" */
+  size_t ensemble;       /* particles (default 1: a single orbit) */
+  char hist_at[1024];    /* ensemble histogram steps "10,100,1000" (the last step always) */
+  double hist_lo, hist_hi; /* histogram range per coordinate (default −1.5, 1.5) */
+  uint64_t burn_in;      /* single orbit: steps left out of the time histogram
+                            (default: iters/10) */
+  int compare;           /* also run compare_map from the same initial ensemble */
+  cgd_map_kind compare_map;
+
   /* the loop */
   cgd_map_kind map;      /* default gd */
   double lr;             /* η (default 0.02) */
@@ -64,6 +81,8 @@ typedef struct cgd_run_result {
   double *loss;             /* per-step loss, steps+1 values */
   size_t nloss;
   int plots_skipped;
+  char verdict[32];         /* as in summary.json */
+  double gibbs_tv;          /* analytic runs: TV to the rescaled Gibbs law (NaN if none) */
 } cgd_run_result;
 
 void cgd_run_result_clear(cgd_run_result *r);

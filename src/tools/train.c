@@ -13,6 +13,7 @@
 
 #include <cblas.h>
 
+#include "chaosgd/multiscale.h"
 #include "chaosgd/run.h"
 #include "chaosgd/runlog.h"
 #include "chaosgd_version.h"
@@ -43,10 +44,25 @@ static void usage(FILE *fp) {
 "  --init FILE          initial parameters (plain-text format, see README)\n"
 "  --save-params FILE   also write the final parameters to FILE\n"
 "\n"
+"analytic multiscale objective f = f0 + f1,eps (instead of the MLP; see README)\n"
+"  --f0 NAME|EXPR       quadratic quartic tilted doublewell matyas, or an expression in x (y)\n"
+"  --f1 NAME|EXPR       sin negcos quasi madeup sincos2d none, or an expression [sin]\n"
+"  --eps E              the small scale eps [%g]\n"
+"  --k K                doublewell coefficient [%g]\n"
+"  --param NAME=VALUE   a parameter for expressions (repeatable, up to 8)\n"
+"  --x0 LAW             initial state: 0.37 | 0.3,-0.2 | uniform:LO,HI | normal:M,S\n"
+"                       [uniform:-1,1]\n"
+"  --ensemble N         number of particles [1: a single orbit]\n"
+"  --hist-at S1,S2,..   ensemble histograms at these steps (and the last one)\n"
+"  --hist-range LO,HI   histogram range per coordinate [-1.5,1.5]\n"
+"  --burn-in N          single orbit: steps left out of its histogram [iters/10]\n"
+"  --compare-map NAME   also run NAME from the same initial ensemble; distances per step\n"
+"  --critical-k         print the doublewell critical k = 3*sqrt(3)/8 and exit\n"
+"\n"
 "optimisation\n"
 "  --lr X               learning rate [%g]; give it twice or more (or X,Y,...) to compare\n"
 "                       rates from the same initial parameters in one directory\n"
-"  --map NAME           gd | heavyball | nag-sc [gd]\n"
+"  --map NAME           gd | heavyball | nag-sc; analytic also stochastic | gaussian [gd]\n"
 "  --gamma G            heavy-ball momentum [%g]\n"
 "  --mu M               NAG-SC strong-convexity constant [%g]\n"
 "  --iters N            gradient steps [%llu]\n"
@@ -55,9 +71,9 @@ static void usage(FILE *fp) {
 "\n"
 "outputs\n"
 "  --out DIR            run directory [runs/<what>-<time>]\n"
-"  --log-every N        trace.csv row every N steps [%llu]\n"
+"  --log-every N        trace.csv row every N steps [1; ensembles: iters/1000]\n"
 "  --hist-every N       parameter histograms every N steps, plus first/last [0: first/last]\n"
-"  --hist-bins N        bins per histogram [%zu]\n"
+"  --hist-bins N        bins per histogram (per axis in 2-D) [40 MLP, 100 1-D, 20 2-D]\n"
 "  --tail FRAC          summary statistics over the last FRAC of the run [%g]\n"
 "  --no-plots           do not call gnuplot\n"
 "  --no-progress        no progress line on a terminal\n"
@@ -68,8 +84,8 @@ static void usage(FILE *fp) {
 "\n"
 "exit codes: 0 ok, 1 internal error, 2 bad option, 3 bad data or input file,\n"
 "            4 cannot write outputs, 5 diverged, 6 interrupted\n",
-          d.data, d.hidden, d.leak, d.lr, d.gamma, d.mu, (unsigned long long)d.iters,
-          d.loss_limit, (unsigned long long)d.log_every, d.hist_bins, d.tail_frac);
+          d.data, d.hidden, d.leak, d.eps, d.k, d.lr, d.gamma, d.mu,
+          (unsigned long long)d.iters, d.loss_limit, d.tail_frac);
 }
 
 static int parse_double(const char *opt, const char *s, double *out, cgd_error *err) {
@@ -102,7 +118,8 @@ static int copy_str(const char *opt, char *dst, size_t cap, const char *s, cgd_e
 enum {
   O_DATA = 256, O_TARGET, O_NOSTD, O_HOLDOUT, O_HIDDEN, O_LEAK, O_INIT, O_SAVE, O_LR, O_MAP,
   O_GAMMA, O_MU, O_ITERS, O_SEED, O_LOSSLIM, O_OUT, O_LOGEVERY, O_HISTEVERY, O_HISTBINS,
-  O_TAIL, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
+  O_TAIL, O_F0, O_F1, O_EPS, O_K, O_PARAM, O_X0, O_ENSEMBLE, O_HISTAT, O_HISTRANGE,
+  O_BURNIN, O_COMPAREMAP, O_CRITK, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
 };
 
 static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, size_t *nlr,
@@ -118,6 +135,12 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       {"loss-limit", 1, 0, O_LOSSLIM},  {"out", 1, 0, O_OUT},
       {"log-every", 1, 0, O_LOGEVERY},  {"hist-every", 1, 0, O_HISTEVERY},
       {"hist-bins", 1, 0, O_HISTBINS},  {"tail", 1, 0, O_TAIL},
+      {"f0", 1, 0, O_F0},               {"f1", 1, 0, O_F1},
+      {"eps", 1, 0, O_EPS},             {"k", 1, 0, O_K},
+      {"param", 1, 0, O_PARAM},         {"x0", 1, 0, O_X0},
+      {"ensemble", 1, 0, O_ENSEMBLE},   {"hist-at", 1, 0, O_HISTAT},
+      {"hist-range", 1, 0, O_HISTRANGE}, {"burn-in", 1, 0, O_BURNIN},
+      {"compare-map", 1, 0, O_COMPAREMAP}, {"critical-k", 0, 0, O_CRITK},
       {"no-plots", 0, 0, O_NOPLOTS},    {"blas-threads", 1, 0, O_BLASTHREADS},    {"no-progress", 0, 0, O_NOPROGRESS},
       {"quiet", 0, 0, O_QUIET},         {"help", 0, 0, O_HELP},
       {"version", 0, 0, O_VERSION},     {0, 0, 0, 0}};
@@ -162,11 +185,59 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       break;
     }
     case O_MAP:
-      if (cgd_map_kind_parse(optarg, &c->map) ||
-          c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN)
+      if (cgd_map_kind_parse(optarg, &c->map))
         rc = cgd_fail(err, CGD_EUSAGE,
-                      "--map: '%s' is not a map for the MLP (gd, heavyball, nag-sc)", optarg);
+                      "--map: '%s' is not one of gd, stochastic, gaussian, heavyball, nag-sc",
+                      optarg);
       break;
+    case O_COMPAREMAP:
+      if (cgd_map_kind_parse(optarg, &c->compare_map))
+        rc = cgd_fail(err, CGD_EUSAGE,
+                      "--compare-map: '%s' is not one of gd, stochastic, gaussian, heavyball, "
+                      "nag-sc", optarg);
+      c->compare = 1;
+      break;
+    case O_F0: rc = copy_str("--f0", c->f0, sizeof c->f0, optarg, err); break;
+    case O_F1: rc = copy_str("--f1", c->f1, sizeof c->f1, optarg, err); break;
+    case O_EPS:
+      if (!(rc = parse_double("--eps", optarg, &c->eps, err)) && !(c->eps > 0))
+        rc = cgd_fail(err, CGD_EUSAGE, "--eps: must be positive (got %s)", optarg);
+      break;
+    case O_K: rc = parse_double("--k", optarg, &c->k, err); break;
+    case O_PARAM: {
+      const char *eq = strchr(optarg, '=');
+      if (!eq || eq == optarg || (size_t)(eq - optarg) >= sizeof c->param_names[0])
+        rc = cgd_fail(err, CGD_EUSAGE, "--param: expected NAME=VALUE (got '%s')", optarg);
+      else if (c->nparams == 8)
+        rc = cgd_fail(err, CGD_EUSAGE, "--param: at most 8 parameters");
+      else if (!(rc = parse_double("--param", eq + 1, &c->param_values[c->nparams], err))) {
+        memcpy(c->param_names[c->nparams], optarg, (size_t)(eq - optarg));
+        c->param_names[c->nparams][eq - optarg] = '\0';
+        c->nparams++;
+      }
+      break;
+    }
+    case O_X0: rc = copy_str("--x0", c->x0, sizeof c->x0, optarg, err); break;
+    case O_ENSEMBLE:
+      if (!(rc = parse_u64("--ensemble", optarg, &u, err)) && (u < 1 || u > 100000000ULL))
+        rc = cgd_fail(err, CGD_EUSAGE, "--ensemble: must be between 1 and 1e8");
+      c->ensemble = (size_t)u;
+      break;
+    case O_HISTAT: rc = copy_str("--hist-at", c->hist_at, sizeof c->hist_at, optarg, err); break;
+    case O_HISTRANGE: {
+      char *end;
+      c->hist_lo = strtod(optarg, &end);
+      if (end == optarg || *end != ',' ||
+          (c->hist_hi = strtod(end + 1, &end), *end) || !(c->hist_hi > c->hist_lo) ||
+          !isfinite(c->hist_lo) || !isfinite(c->hist_hi))
+        rc = cgd_fail(err, CGD_EUSAGE, "--hist-range: expected LO,HI with LO < HI (got '%s')",
+                      optarg);
+      break;
+    }
+    case O_BURNIN: if (!(rc = parse_u64("--burn-in", optarg, &u, err))) c->burn_in = u; break;
+    case O_CRITK:
+      printf("%.17g\n", cgd_doublewell_critical_k());
+      return 1;
     case O_GAMMA: rc = parse_double("--gamma", optarg, &c->gamma, err); break;
     case O_MU: rc = parse_double("--mu", optarg, &c->mu, err); break;
     case O_ITERS:
@@ -214,21 +285,26 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
   if (optind < argc)
     return cgd_fail(err, CGD_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
   if (*nlr == 0) lrs[(*nlr)++] = c->lr;
+  if (!c->f0[0] && (c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN || c->compare ||
+                    c->ensemble > 1))
+    return cgd_fail(err, CGD_EUSAGE,
+                    "--map stochastic/gaussian, --compare-map and --ensemble need an analytic "
+                    "objective (--f0 ...)");
+  if (!c->log_every) c->log_every = c->f0[0] && c->ensemble > 1 && c->iters >= 1000
+                                        ? c->iters / 1000 : 1;
   return CGD_OK;
 }
 
 static void say_result(const cgd_run_config *c, const cgd_run_result *r) {
   if (c->quiet) return;
-  fprintf(stderr, "lr %g: %s, final loss %.6g after %llu steps (%.2f s, %.1f us/step)",
-          c->lr,
-          r->status == CGD_EDIVERGED ? "diverged"
-          : r->have_tail             ? cgd_verdict_name(r->tail.verdict)
-                                     : "too short for a verdict",
-          r->final_loss, (unsigned long long)r->steps, r->seconds,
-          r->steps ? 1e6 * r->seconds / (double)r->steps : 0.0);
+  fprintf(stderr, "lr %g: %s after %llu steps (%.2f s)", c->lr,
+          r->verdict[0] ? r->verdict : "no verdict", (unsigned long long)r->steps, r->seconds);
+  if (!c->f0[0]) fprintf(stderr, ", final loss %.6g, %.1f us/step", r->final_loss,
+                         r->steps ? 1e6 * r->seconds / (double)r->steps : 0.0);
   if (r->have_tail)
-    fprintf(stderr, "; tail: %.1f%% of steps raise the loss, rel. std %.3g",
-            100 * r->tail.frac_increase, r->tail.rel_std);
+    fprintf(stderr, "; tail: %.1f%% of steps raise the %s, rel. std %.3g",
+            100 * r->tail.frac_increase, c->f0[0] ? "value" : "loss", r->tail.rel_std);
+  if (isfinite(r->gibbs_tv)) fprintf(stderr, "; TV to rescaled Gibbs %.4f", r->gibbs_tv);
   fprintf(stderr, "\n");
   if (r->plots_skipped) fprintf(stderr, "  plots skipped: gnuplot not found\n");
 }
