@@ -1,16 +1,22 @@
 #include "chaosgd/loop.h"
+#include "clones.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Index of the first non-finite entry of v[0..len), or len. */
-static size_t first_nonfinite(const double *v, size_t len) {
-  /* The sum of v·0 is NaN iff some entry is NaN or ±inf: one vectorisable pass for the
-   * common all-finite case, then a scan only when something is wrong. */
-  double acc = 0.0;
-  for (size_t k = 0; k < len; k++) acc += v[k] * 0.0;
-  if (acc == 0.0) return len;
+/* Index of the first non-finite entry of v[0..len), or len. The common all-finite case is
+ * one pass of integer and/add/or on the bits (an all-ones exponent plus one carries into
+ * the sign bit), which vectorises; a floating-point test would be a serial chain. */
+CGD_CLONES static size_t first_nonfinite(const double *v, size_t len) {
+  const uint64_t EXP = 0x7ff0000000000000ULL, ONE = 0x0010000000000000ULL;
+  uint64_t bad = 0;
+  for (size_t k = 0; k < len; k++) {
+    uint64_t b;
+    memcpy(&b, &v[k], sizeof b);
+    bad |= (b & EXP) + ONE;
+  }
+  if (!(bad >> 63)) return len;
   for (size_t k = 0; k < len; k++)
     if (!isfinite(v[k])) return k;
   return len;
@@ -33,38 +39,46 @@ static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t n, size_t d
   return CGD_OK;
 }
 
+/* Maximum steps a block advances on its own between two synchronisation points. A block
+ * of B states stays in cache for all of them, so memory traffic falls by this factor; the
+ * stop flag is checked at least this often. */
+#define CGD_LOOP_CHUNK 64
+
 int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map, size_t n,
                  double *x, const cgd_observer *obs, cgd_loop_result *res, cgd_error *err) {
   const size_t dim = obj->dim;
   const size_t B = o->block ? o->block : 2048;
   const size_t nblocks = (n + B - 1) / B;
+  const size_t nslots = nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS;
   const int track = obs && obs->block_done;
-  const size_t per_state =
-      cgd_map_scratch(map) + (cgd_map_uses_gradient(map) ? dim : 0) + (track ? dim : 0);
   const int use_g = cgd_map_uses_gradient(map);
+  const size_t map_sc = cgd_map_scratch(map);
+  const size_t per_state = map_sc + (use_g ? dim : 0) + (track ? dim : 0);
   res->steps = 0;
   res->bad_step = -1;
 
   double *f = malloc(n * sizeof *f);
   double *g = malloc(n * dim * sizeof *g);
-  /* Per-block scratch, indexed by block so no two threads ever share one. */
-  double *scratch = malloc((per_state ? per_state : 1) * (n < B ? n : B) *
-                           (nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS) * sizeof *scratch);
+  /* Per-slot scratch: slot s serves blocks s, s+nslots, ..., so no two threads share one
+   * and the block split (hence every result) never depends on the thread count. */
+  double *scratch = malloc((per_state ? per_state : 1) * (n < B ? n : B) * nslots *
+                           sizeof *scratch);
   int *bstat = calloc(nblocks, sizeof *bstat);
-  cgd_error *berr = malloc(sizeof *berr * (nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS));
-  if (!f || !g || !scratch || !bstat || !berr) {
-    free(f); free(g); free(scratch); free(bstat); free(berr);
+  uint64_t *bbad = calloc(nblocks, sizeof *bbad);
+  cgd_error *berr = malloc(sizeof *berr * nblocks);
+  if (!f || !g || !scratch || !bstat || !bbad || !berr) {
+    free(f); free(g); free(scratch); free(bstat); free(bbad); free(berr);
     return cgd_fail(err, CGD_ENOMEM, "loop: out of memory for %zu states of dim %zu", n, dim);
   }
-  const size_t nslots = nblocks < CGD_LOOP_SLOTS ? nblocks : CGD_LOOP_SLOTS;
   int rc = CGD_OK;
 
-  for (uint64_t t = 0;; t++) {
+  for (uint64_t t = 0;;) {
     if (o->stop && *o->stop) {
       rc = cgd_fail(err, CGD_EINTERRUPTED, "interrupted at step %llu", (unsigned long long)t);
       break;
     }
     const int observed = t == o->iters || !obs || !obs->wants || obs->wants(obs->user, t);
+    uint64_t len = 1; /* steps this pass advances every block */
     if (observed) {
       if ((rc = obj->eval(obj->ctx, n, x, f, g, NULL, err))) break;
       /* The observer sees a bad step too, so the trace ends on the row that diverged. */
@@ -74,9 +88,11 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
         break;
       }
       if (t == o->iters) break;
+    } else {
+      /* the run of unobserved steps starting at t (wants is a pure function of the step) */
+      while (len < CGD_LOOP_CHUNK && t + len < o->iters && !obs->wants(obs->user, t + len))
+        len++;
     }
-    /* One map step, block by block. Slot s serves blocks s, s+nslots, ... so scratch is
-     * bounded while the block split (and hence every result) is fixed. */
     memset(bstat, 0, nblocks * sizeof *bstat);
 #pragma omp parallel for schedule(static) if (nblocks > 1)
     for (size_t s = 0; s < nslots; s++) {
@@ -84,39 +100,39 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
       for (size_t b = s; b < nblocks; b += nslots) {
         const size_t i0 = b * B, nb = i0 + B <= n ? B : n - i0;
         double *xb = x + i0 * dim;
-        const double *gb = NULL;
+        double *gw = sc + map_sc * nb, *xold = sc + (per_state - (track ? dim : 0)) * nb;
         int st = CGD_OK;
-        if (use_g) {
-          if (observed) {
-            gb = g + i0 * dim;
-          } else {
-            double *gw = sc + cgd_map_scratch(map) * nb;
-            st = obj->eval(obj->ctx, nb, xb, NULL, gw, NULL, &berr[s]);
+        for (uint64_t u = t; u < t + len && !st; u++) {
+          const double *gb = NULL;
+          if (use_g && observed)
+            gb = g + i0 * dim; /* ∇f at the observed step is already known */
+          else if (use_g && !(st = obj->eval(obj->ctx, nb, xb, NULL, gw, NULL, &berr[b])))
             gb = gw;
-          }
+          if (track) memcpy(xold, xb, nb * dim * sizeof *xb);
+          if (!st) st = cgd_map_step(map, obj, u, i0, nb, xb, gb, sc, &berr[b]);
+          if (!st && track) obs->block_done(obs->user, s, u, i0, nb, xold, xb);
+          if (!st && first_nonfinite(xb, nb * dim) < nb * dim)
+            st = cgd_fail(&berr[b], CGD_EDIVERGED,
+                          "diverged at step %llu: a state became non-finite (states %zu..%zu)",
+                          (unsigned long long)(u + 1), i0, i0 + nb - 1);
+          if (st) bbad[b] = u + 1;
         }
-        double *xold = sc + (per_state - (track ? dim : 0)) * nb;
-        if (track) memcpy(xold, xb, nb * dim * sizeof *xb);
-        if (!st) st = cgd_map_step(map, obj, t, i0, nb, xb, gb, sc, &berr[s]);
-        if (!st && track) obs->block_done(obs->user, s, t, i0, nb, xold, xb);
-        if (!st && first_nonfinite(xb, nb * dim) < nb * dim)
-          st = cgd_fail(&berr[s], CGD_EDIVERGED,
-                        "diverged at step %llu: a state became non-finite (states %zu..%zu)",
-                        (unsigned long long)(t + 1), i0, i0 + nb - 1);
         bstat[b] = st;
-        if (st) break;
       }
     }
+    /* The first failure in step order (then block order), whatever thread met it. */
+    size_t worst = nblocks;
     for (size_t b = 0; b < nblocks; b++)
-      if (bstat[b]) {
-        rc = bstat[b];
-        *err = berr[b % nslots];
-        if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)(t + 1);
-        break;
-      }
-    if (rc) break;
-    res->steps = t + 1;
+      if (bstat[b] && (worst == nblocks || bbad[b] < bbad[worst])) worst = b;
+    if (worst < nblocks) {
+      rc = bstat[worst];
+      *err = berr[worst];
+      if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)bbad[worst];
+      break;
+    }
+    t += len;
+    res->steps = t;
   }
-  free(f); free(g); free(scratch); free(bstat); free(berr);
+  free(f); free(g); free(scratch); free(bstat); free(bbad); free(berr);
   return rc;
 }

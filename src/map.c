@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "chaosgd/rng.h"
+#include "clones.h"
 
 struct cgd_map {
   cgd_map_opts o;
@@ -14,6 +15,14 @@ struct cgd_map {
   double *state; /* heavyball: v; nag-sc: y (n × dim); NULL otherwise */
   int state_init;
 };
+
+/* x <- x − η g. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its vector
+ * body and not in its tail, so an element's rounding would depend on where a block
+ * boundary falls (caught by tests/test_loop.c). */
+CGD_CLONES static void descend(size_t len, double lr, const double *restrict g,
+                               double *restrict x) {
+  for (size_t k = 0; k < len; k++) x[k] -= lr * g[k];
+}
 
 static const char *const NAMES[] = {"gd", "stochastic", "gaussian", "heavyball", "nag-sc"};
 
@@ -97,10 +106,7 @@ int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0,
   int rc;
   switch (m->o.kind) {
   case CGD_MAP_GD:
-    /* x <- x − η g. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its
-     * vector body and not in its tail, so an element's rounding would depend on where the
-     * block boundary falls (caught by tests/test_loop.c). */
-    for (size_t k = 0; k < len; k++) x[k] -= lr * g[k];
+    descend(len, lr, g, x);
     return CGD_OK;
   case CGD_MAP_HEAVYBALL: {
     double *restrict v = m->state + i0 * dim;

@@ -8,6 +8,7 @@
 #include <time.h>
 
 #include "chaosgd/rng.h"
+#include "clones.h"
 
 struct cgd_mlp {
   size_t n, d, H;
@@ -74,14 +75,7 @@ static inline void lap(const cgd_mlp *m, double *mark, double *acc) {
 }
 
 /* Element-wise kernels of the fast path, rows of H contiguous values. Written branch-free
- * so gcc turns the selects into blends; compiled twice (AVX2 and baseline x86-64) and
- * picked at load time. Both clones do the same IEEE operations in the same order (no FMA
- * contraction in ISO C mode), so results are identical on either. */
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define CGD_CLONES __attribute__((target_clones("avx2", "default")))
-#else
-#define CGD_CLONES
-#endif
+ * so gcc turns the selects into blends; compiled per x86-64 level (clones.h). */
 
 /* Z[i,:] <- Z[i,:] + b1 ;  A[i,:] <- leaky(Z[i,:])          Z, A: n×H */
 CGD_CLONES static void bias_leaky(size_t n, size_t H, const double *restrict b1, double leak,

@@ -360,16 +360,19 @@ static int plot_ms(const char *dir, const ms_obs *s, uint64_t last, int *skipped
   } else {
     fprintf(gp.fp,
             "set terminal pngcairo size 1200,550 font ',10'\nset output 'hist.png'\n"
-            "set multiplot layout 1,2\nset view map; set size ratio -1\n"
+            "set multiplot layout 1,2\nset size ratio -1; set cblabel 'probability'\n"
+            "set xrange [%.17g:%.17g]; set yrange [%.17g:%.17g]\n"
             "set xlabel 'x'; set ylabel 'y'\n"
             "set title \"%s at step %llu\"\n"
-            "splot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
-            "($4+$5)/2 : NaN):(($7+$8)/2):10 with points pt 5 ps 1.2 palette notitle\n"
+            "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+            "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):10 with boxxyerror "
+            "fs solid noborder lc palette notitle\n"
             "set title 'rescaled Gibbs law'\n"
-            "splot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
-            "($4+$5)/2 : NaN):(($7+$8)/2):11 with points pt 5 ps 1.2 palette notitle\n"
+            "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+            "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):11 with boxxyerror "
+            "fs solid noborder lc palette notitle\n"
             "unset multiplot\n",
-            kind, (unsigned long long)last, (unsigned long long)last, kind,
+            c->hist_lo, c->hist_hi, c->hist_lo, c->hist_hi, kind, (unsigned long long)last, (unsigned long long)last, kind,
             (unsigned long long)last, kind);
   }
   if ((rc = cgd_outfile_commit(&gp, err))) return rc;

@@ -2,9 +2,10 @@
  *
  * For t = 0 .. iters: if the observer wants step t (and always at t = iters), evaluate
  * f and ∇f of all states, check them, and hand (t, x_t, f, ∇f) to the observer; then,
- * unless t = iters, advance every state by one step of the map. Unobserved steps work
- * block by block (a fixed block size, never dependent on thread count) so the evaluation
- * and the update of a block stay in cache; blocks run on OpenMP threads when there are
+ * unless t = iters, advance every state by one step of the map. Runs of unobserved steps
+ * work block by block (a fixed block size, never dependent on thread count): a block
+ * takes up to 64 steps at a time while its states stay in cache, which is exact because
+ * states only interact through the observer. Blocks run on OpenMP threads when there are
  * many states. Re-entrant: no globals, so a sweep can run many loops in one process. */
 #ifndef CHAOSGD_LOOP_H
 #define CHAOSGD_LOOP_H
@@ -19,7 +20,9 @@
 
 typedef struct cgd_observer {
   void *user;
-  /* Nonzero if step t must be observed (f and ∇f of all states). NULL: every step. */
+  /* Nonzero if step t must be observed (f and ∇f of all states). NULL: every step. Must be
+   * a pure function of t: the loop looks ahead to find runs of unobserved steps, which
+   * each block then advances on its own while it is in cache (at most 64 steps). */
   int (*wants)(void *user, uint64_t step);
   /* x: n × dim states at step t, f: n values, g: n × dim gradients. Returning non-zero
    * stops the loop with that status (e.g. an output error). */
