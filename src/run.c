@@ -461,6 +461,14 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
                       lr.bad_step >= 0 ? json_integer(lr.bad_step) : json_null());
   json_object_set_new(sum, "iters", json_integer((json_int_t)cfg->iters));
   json_object_set_new(sum, "steps_completed", json_integer((json_int_t)lr.steps));
+  res->first_increase = -1;
+  for (size_t t = 0; t + 1 < nobs; t++)
+    if (s.L[t + 1] - s.L[t] > cfg->verdict.increase_rtol * fabs(s.L[t])) {
+      res->first_increase = (int64_t)t;
+      break;
+    }
+  json_object_set_new(sum, "first_increase_step",
+                      res->first_increase >= 0 ? json_integer(res->first_increase) : json_null());
   json_object_set_new(sum, "initial_loss", nobs ? jreal(s.L[0]) : json_null());
   json_object_set_new(sum, "final_loss", jreal(res->final_loss));
   if (mlp_test)

@@ -82,6 +82,8 @@ typedef struct cgd_run_result {
   size_t nloss;
   int plots_skipped;
   char verdict[32];         /* as in summary.json */
+  int64_t first_increase;   /* first step t with L[t+1] > L[t] (verdict's increase_rtol);
+                               -1: the loss never rose */
   double gibbs_tv;          /* analytic runs: TV to the rescaled Gibbs law (NaN if none) */
 } cgd_run_result;
 
