@@ -659,8 +659,16 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
       }
       json_object_set_new(ej, "frac_x_neg_final", json_real((double)neg / (double)n));
       json_object_set_new(ej, "frac_crossed", json_real((double)cn / (double)n));
-      json_object_set_new(ej, "frac_overshoot_only_transient",
+      json_object_set_new(ej, "frac_macro_overshoot",
                           json_real((double)co / (double)n));
+      if (co)
+        json_object_set_new(
+            ej, "note",
+            json_string("some particles crossed x = 0 because the macro map x - lr*f0'(x) "
+                        "alone overshoots the barrier (a transient of the large-scale map, "
+                        "e.g. particles started high on a steep wall), not through the "
+                        "eps-scale dynamics; they are counted in frac_macro_overshoot, "
+                        "not in frac_crossed"));
     }
     json_object_set_new(sum, "ensemble", ej);
   }
