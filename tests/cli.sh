@@ -101,5 +101,26 @@ run --lr 0.0005,0.02 --iters 2000 --out "$W/cmp" >/dev/null || bad "comparison r
 cmp -s "$W/cmp/lr-0.0005/params_init.txt" "$W/cmp/lr-0.02/params_init.txt" && ok || bad "comparison runs start from different parameters"
 [ -s "$W/cmp/comparison.json" ] && ok || bad "comparison.json missing"
 
+# analytic objectives through the same tool
+A=(--no-plots --quiet --f0 quartic --f1 sin --eps 1e-6 --lr 0.1)
+OMP_NUM_THREADS=1 "$T" "${A[@]}" --ensemble 5000 --iters 300 --hist-at 100 --out "$W/o1" >/dev/null || bad "analytic run"
+OMP_NUM_THREADS=2 "$T" "${A[@]}" --ensemble 5000 --iters 300 --hist-at 100 --out "$W/o2" >/dev/null || bad "analytic run (2 threads)"
+cmp -s "$W/o1/trace.csv" "$W/o2/trace.csv" && cmp -s "$W/o1/hist.csv" "$W/o2/hist.csv" && ok || bad "ensemble differs between 1 and 2 threads"
+grep -q '"tv": 0\.0' "$W/o1/summary.json" && ok || bad "ensemble summary lacks a small TV to Gibbs"
+[ "$(head -1 "$W/o1/trace.csv")" = "step,f_mean,x_mean,x_std,frac_x_neg" ] && ok || bad "ensemble trace header"
+"$T" --no-plots --quiet --f0 'x^4/4' --f1 'eps*sin(x/eps)' --eps 1e-6 --lr 0.1 --ensemble 20000 --iters 300 --out "$W/ex" >/dev/null || bad "expression run"
+grep -q '"tv": 0\.0[0-4]' "$W/ex/summary.json" && ok || bad "expression objective: TV to Gibbs not below 0.05"
+"$T" --no-plots --quiet --f0 matyas --f1 sincos2d --eps 1e-7 --lr 0.01 --x0 0.3,-0.2 --iters 100 --out "$W/m2" >/dev/null || bad "2-D orbit"
+[ "$(head -1 "$W/m2/trace.csv")" = "step,x,y,f,grad_x,grad_y" ] && ok || bad "2-D orbit trace header"
+[ "$("$T" --critical-k)" = "0.649519052838329" ] && ok || bad "--critical-k"
+expect_exit 2 "expression syntax error" "$T" --f0 'x^' --iters 10 --out "$W/e" --no-plots
+grep -q 'column' "$W/err" && ok || bad "expression error does not name the column"
+expect_exit 2 "unknown name in expression" "$T" --f0 'x^2 + foo' --iters 10 --out "$W/e" --no-plots
+expect_exit 2 "stochastic map on the MLP" "$T" --map stochastic
+expect_exit 2 "bad --x0" "$T" --f0 quartic --x0 uniform:1 --iters 10 --out "$W/e" --no-plots
+expect_exit 2 "2-D point for a 1-D objective" "$T" --f0 quartic --x0 0.1,0.2 --iters 10 --out "$W/e" --no-plots
+expect_exit 2 "bad --hist-at" "$T" --f0 quartic --ensemble 10 --hist-at 10,x --iters 10 --out "$W/e" --no-plots
+expect_exit 5 "analytic divergence" "$T" --f0 quartic --f1 sin --lr 10 --x0 3 --iters 100 --out "$W/e5" --no-plots
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]
