@@ -724,3 +724,29 @@ double cgd_doublewell_critical_k(void) {
    * the largest micro force 1. */
   return 3.0 * sqrt(3.0) / 8.0;
 }
+
+int cgd_doublewell_critical_k_for(const cgd_objective *obj, double *kc, cgd_error *err) {
+  const ms_ctx *c = ms_of(obj);
+  if (!c) return cgd_fail(err, CGD_EUSAGE, "critical k: not a multiscale objective");
+  if (c->dim != 1) return cgd_fail(err, CGD_EUSAGE, "critical k: f1 must be one-dimensional");
+  double G;
+  switch (c->k1) {
+  case F1_NONE: G = 0.0; break;
+  case F1_SIN:
+  case F1_NEGCOS: G = 1.0; break;
+  case F1_QUASI: G = 1.0 + sqrt(2.0); break; /* cos θ1 + √2 cos θ2 reaches 1 + √2 */
+  default: {
+    /* largest |ζ| over 10⁶ draws of the phase law: a lower estimate of sup|f1'| */
+    enum { N = 4096, R = 245 };
+    double z[N];
+    G = 0.0;
+    for (uint64_t r = 0; r < R; r++) {
+      int rc = obj->noise(obj->ctx, N, CGD_MS_SIGMA2_SEED, r * N, z);
+      if (rc) return cgd_fail(err, rc, "critical k: noise sampling failed");
+      for (size_t i = 0; i < N; i++) G = fmax(G, fabs(z[i]));
+    }
+  }
+  }
+  *kc = G * cgd_doublewell_critical_k();
+  return CGD_OK;
+}

@@ -70,6 +70,7 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     json_object_set_new(o, "hist_range", json_pack("[f, f]", c->hist_lo, c->hist_hi));
     json_object_set_new(o, "burn_in", c->burn_in == UINT64_MAX ? json_string("auto")
                                                                 : json_integer((json_int_t)c->burn_in));
+    json_object_set_new(o, "gibbs_form", json_string(c->gibbs_gaussian ? "gaussian" : "exact"));
     json_object_set_new(o, "compare_map",
                         json_string(c->compare ? cgd_map_kind_name(c->compare_map) : ""));
   }

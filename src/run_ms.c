@@ -293,36 +293,85 @@ static void ms_block_done(void *user, size_t slot, uint64_t t, size_t i0, size_t
 
 /* ---------------------------------------------------------------- diagnostics */
 
-/* Smallest eigenvalue of ∇²f0 at the grid point where f0 is smallest on the histogram
- * range: the slow direction that sets the relaxation time 1/(η λ_min). NaN if it cannot
- * be computed. */
-static double lambda_min_f0(const cgd_objective *obj, double lo, double hi) {
+/* The minimum of f0 on the histogram range: the best point of a 401-point grid (401² in
+ * 2-D), refined by Newton steps while the Hessian is positive definite. Fills x* and the
+ * Hessian there (row-major dim×dim); CGD_EDATA if f0 cannot be evaluated. */
+static int f0_minimum(const cgd_objective *obj, double lo, double hi, double *xs, double *H) {
   const size_t G = 401, dim = obj->dim, npts = dim == 1 ? G : G * G;
   double *x = malloc(npts * dim * sizeof *x), *f = malloc(npts * sizeof *f);
-  double best = NAN;
+  int rc = CGD_EDATA;
+  cgd_error e;
   if (!x || !f) goto out;
   for (size_t i = 0; i < npts; i++) {
     size_t a = dim == 1 ? i : i / G, b = i % G;
     x[i * dim] = lo + (hi - lo) * (double)a / (double)(G - 1);
     if (dim == 2) x[i * dim + 1] = lo + (hi - lo) * (double)b / (double)(G - 1);
   }
-  cgd_error e;
   if (obj->eval_f0(obj->ctx, npts, x, f, NULL, NULL, &e)) goto out;
   size_t imin = 0;
   for (size_t i = 1; i < npts; i++)
     if (f[i] < f[imin]) imin = i;
-  double h[4];
-  if (obj->eval_f0(obj->ctx, 1, x + imin * dim, NULL, NULL, h, &e)) goto out;
-  if (dim == 1)
-    best = h[0];
-  else {
-    double tr = h[0] + h[3], det = h[0] * h[3] - h[1] * h[2];
-    best = 0.5 * tr - sqrt(fmax(0.25 * tr * tr - det, 0.0));
+  for (size_t a = 0; a < dim; a++) xs[a] = x[imin * dim + a];
+  for (int it = 0; it < 50; it++) {
+    double g[2];
+    if (obj->eval_f0(obj->ctx, 1, xs, NULL, g, H, &e)) goto out;
+    double step[2];
+    if (dim == 1) {
+      if (!(H[0] > 0)) break;
+      step[0] = g[0] / H[0];
+    } else {
+      double det = H[0] * H[3] - H[1] * H[2];
+      if (!(H[0] > 0 && det > 0)) break;
+      step[0] = (H[3] * g[0] - H[1] * g[1]) / det;
+      step[1] = (H[0] * g[1] - H[2] * g[0]) / det;
+    }
+    double moved = 0;
+    for (size_t a = 0; a < dim; a++) {
+      double nx = xs[a] - step[a];
+      if (!(nx >= lo && nx <= hi)) goto done_newton;
+      moved = fmax(moved, fabs(nx - xs[a]));
+      xs[a] = nx;
+    }
+    if (moved <= 1e-15 * (1 + fabs(xs[0]))) break;
   }
+done_newton:
+  if (obj->eval_f0(obj->ctx, 1, xs, NULL, NULL, H, &e)) goto out;
+  rc = CGD_OK;
 out:
   free(x);
   free(f);
-  return best;
+  return rc;
+}
+
+static double lambda_min(const double *H, size_t dim) {
+  if (dim == 1) return H[0];
+  double tr = H[0] + H[3], det = H[0] * H[3] - H[1] * H[2];
+  return 0.5 * tr - sqrt(fmax(0.25 * tr * tr - det, 0.0));
+}
+
+/* The quadratic model ½(x−x*)ᵀH(x−x*) of f0 at its minimum: its Gibbs law is the
+ * Gaussian N(x*, (η σ²/2) H⁻¹) of Rmk 15 (x* + √η·Gaussian). */
+typedef struct quad_model {
+  size_t dim;
+  double xs[2], H[4];
+} quad_model;
+
+static int quad_model_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
+                           cgd_error *err) {
+  const quad_model *q = ctx;
+  (void)g;
+  (void)h;
+  (void)err;
+  for (size_t i = 0; i < n; i++) {
+    double d0 = x[i * q->dim] - q->xs[0];
+    if (q->dim == 1) {
+      f[i] = 0.5 * q->H[0] * d0 * d0;
+    } else {
+      double d1 = x[i * 2 + 1] - q->xs[1];
+      f[i] = 0.5 * (q->H[0] * d0 * d0 + (q->H[1] + q->H[2]) * d0 * d1 + q->H[3] * d1 * d1);
+    }
+  }
+  return CGD_OK;
 }
 
 static int plot_ms(const char *dir, const ms_obs *s, uint64_t last, int *skipped,
@@ -415,7 +464,8 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
   for (size_t i = 0; i < cfg->nparams; i++) pn[i] = cfg->param_names[i];
 
   if (!cfg->log_every)
-    cfg->log_every = cfg->ensemble > 1 && cfg->iters >= 1000 ? cfg->iters / 1000 : 1;
+    /* an ensemble row costs a full evaluation of every particle: keep them to ~1000 */
+    cfg->log_every = cfg->ensemble > 1 ? (cfg->iters / 1000 > 10 ? cfg->iters / 1000 : 10) : 1;
   if (cfg->ensemble < 1) return cgd_fail(err, CGD_EUSAGE, "--ensemble must be >= 1");
   if (!(cfg->hist_hi > cfg->hist_lo))
     return cgd_fail(err, CGD_EUSAGE, "--hist-range: need LO < HI");
@@ -443,6 +493,11 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
   if ((rc = sample_x0(cfg->x0, dim, n, cfg->seed, x0, err))) goto done;
   if ((rc = parse_steps(n > 1 ? cfg->hist_at : "", cfg->iters, &hsteps, &nh, err))) goto done;
 
+  /* relaxation time of the slow direction of f0 */
+  quad_model qm = {.dim = dim};
+  const int have_min = f0_minimum(obj, cfg->hist_lo, cfg->hist_hi, qm.xs, qm.H) == CGD_OK;
+  const double lmin = have_min ? lambda_min(qm.H, dim) : NAN;
+  const double t_relax = lmin > 0 ? 10.0 / (cfg->lr * lmin) : NAN;
   /* the rescaled Gibbs law on the histogram grid (needs a common σ² > 0) */
   const size_t nb = cfg->hist_bins, ncell = dim == 1 ? nb : nb * nb;
   double s2c = sigma2[0];
@@ -451,17 +506,21 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     gibbs_note = "no Gibbs law: the two coordinates have different noise variances";
   else if (!(s2c > 0))
     gibbs_note = "no Gibbs law: f1 has no noise (sigma2 = 0)";
+  else if (cfg->gibbs_gaussian && !(lmin > 0))
+    gibbs_note = "no Gaussian form: the Hessian of f0 at its minimum is not positive definite";
   else {
     gibbs = malloc(ncell * sizeof *gibbs);
     if (!gibbs) {
       rc = cgd_fail(err, CGD_ENOMEM, "out of memory");
       goto done;
     }
-    rc = dim == 1 ? cgd_gibbs_bins_1d(obj->eval_f0, obj->ctx, cfg->lr, s2c, cfg->hist_lo,
-                                      cfg->hist_hi, nb, gibbs, err)
-                  : cgd_gibbs_bins_2d(obj->eval_f0, obj->ctx, cfg->lr, s2c, cfg->hist_lo,
-                                      cfg->hist_hi, nb, cfg->hist_lo, cfg->hist_hi, nb, gibbs,
-                                      err);
+    /* exact: f0 itself; gaussian (Rmk 15): f0's quadratic model at its minimum */
+    cgd_eval_fn fn = cfg->gibbs_gaussian ? quad_model_eval : obj->eval_f0;
+    void *fctx = cfg->gibbs_gaussian ? (void *)&qm : obj->ctx;
+    rc = dim == 1 ? cgd_gibbs_bins_1d(fn, fctx, cfg->lr, s2c, cfg->hist_lo, cfg->hist_hi, nb,
+                                      gibbs, err)
+                  : cgd_gibbs_bins_2d(fn, fctx, cfg->lr, s2c, cfg->hist_lo, cfg->hist_hi, nb,
+                                      cfg->hist_lo, cfg->hist_hi, nb, gibbs, err);
     if (rc) {
       free(gibbs);
       gibbs = NULL;
@@ -469,9 +528,6 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     }
   }
 
-  /* relaxation time of the slow direction of f0 */
-  const double lmin = lambda_min_f0(obj, cfg->hist_lo, cfg->hist_hi);
-  const double t_relax = lmin > 0 ? 10.0 / (cfg->lr * lmin) : NAN;
   char warn[512] = "";
   if (isfinite(t_relax) && (double)cfg->iters < t_relax)
     snprintf(warn, sizeof warn,
@@ -673,6 +729,10 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     json_object_set_new(sum, "ensemble", ej);
   }
   json_t *gj = json_object();
+  json_object_set_new(gj, "form", json_string(cfg->gibbs_gaussian ? "gaussian" : "exact"));
+  if (have_min)
+    json_object_set_new(gj, "f0_minimum", dim == 1 ? json_pack("[f]", qm.xs[0])
+                                                   : json_pack("[f, f]", qm.xs[0], qm.xs[1]));
   json_object_set_new(gj, "sigma2", dim == 1 ? json_pack("[f]", sigma2[0]) : json_pack("[f, f]", sigma2[0], sigma2[1]));
   json_object_set_new(gj, "source", json_string(gibbs ? gsource : gibbs_note));
   json_object_set_new(gj, "tv", jreal(gd.tv));

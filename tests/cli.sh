@@ -62,6 +62,14 @@ tail -n 101 "$W/full/trace.csv" | cut -d, -f2 > "$W/x1"
 tail -n +2 "$W/rest/trace.csv" | cut -d, -f2 > "$W/x2"
 cmp -s "$W/x1" "$W/x2" && ok || bad "--init from saved parameters does not continue the run exactly"
 
+# holdout: a deterministic share of rows is kept out and its loss logged
+run --iters 50 --holdout 0.2 --seed 3 --out "$W/ho" >/dev/null || bad "holdout run"
+[ "$(head -1 "$W/ho/trace.csv")" = "step,loss,grad_norm,param_norm,holdout_loss" ] && ok || bad "holdout trace header"
+tr=$(grep -o '"train_rows": [0-9]*' "$W/ho/config.json" | grep -o '[0-9]*$')
+ho=$(grep -o '"holdout_rows": [0-9]*' "$W/ho/config.json" | grep -o '[0-9]*$')
+[ $((tr + ho)) = 1503 ] && [ "$ho" -gt 250 ] && [ "$ho" -lt 360 ] && ok || bad "holdout split $tr + $ho rows"
+grep -q '"final_holdout_loss": [0-9]' "$W/ho/summary.json" && ok || bad "summary lacks final_holdout_loss"
+
 # exit codes
 expect_exit 2 "unknown option" "$T" --bogus
 expect_exit 2 "non-numeric lr" "$T" --lr abc
@@ -113,6 +121,9 @@ grep -q '"tv": 0\.0[0-4]' "$W/ex/summary.json" && ok || bad "expression objectiv
 "$T" --no-plots --quiet --f0 matyas --f1 sincos2d --eps 1e-7 --lr 0.01 --x0 0.3,-0.2 --iters 100 --out "$W/m2" >/dev/null || bad "2-D orbit"
 [ "$(head -1 "$W/m2/trace.csv")" = "step,x,y,f,grad_x,grad_y" ] && ok || bad "2-D orbit trace header"
 [ "$("$T" --critical-k)" = "0.649519052838329" ] && ok || bad "--critical-k"
+[ "$("$T" --critical-k --f1 quasi)" = "1.56807770638202" ] && ok || bad "--critical-k for quasi: (1+sqrt 2)*3*sqrt(3)/8"
+"$T" --no-plots --quiet --f0 matyas --f1 sincos2d --eps 1e-7 --lr 0.01 --ensemble 2000 --iters 100 --gibbs-form gaussian --out "$W/gf" >/dev/null || bad "gaussian form run"
+grep -q '"form": "gaussian"' "$W/gf/summary.json" && ok || bad "summary lacks the Gibbs form"
 expect_exit 2 "expression syntax error" "$T" --f0 'x^' --iters 10 --out "$W/e" --no-plots
 grep -q 'column' "$W/err" && ok || bad "expression error does not name the column"
 expect_exit 2 "unknown name in expression" "$T" --f0 'x^2 + foo' --iters 10 --out "$W/e" --no-plots

@@ -93,4 +93,9 @@ const char *cgd_multiscale_noise_law(const cgd_objective *obj);
  * 8k/(3√3), at x = 1/√3, so crossing needs k < 3√3/8. */
 double cgd_doublewell_critical_k(void);
 
+/* The same threshold for the f1 of obj (1-D): the micro force ranges over
+ * [−G, G] with G = sup|f1'|, so crossing needs 8k/(3√3) < G, k < G·3√3/8. G is exact for
+ * sin, negcos (1) and quasi (1 + √2), and the largest |ζ| of 10⁶ draws otherwise. */
+int cgd_doublewell_critical_k_for(const cgd_objective *obj, double *kc, cgd_error *err);
+
 #endif

@@ -38,6 +38,8 @@ typedef struct cgd_run_config {
   double hist_lo, hist_hi; /* histogram range per coordinate (default −1.5, 1.5) */
   uint64_t burn_in;      /* single orbit: steps left out of the time histogram
                             (default: iters/10) */
+  int gibbs_gaussian;    /* compare with the Gaussian form of Rmk 15 (f0's quadratic model
+                            at its minimum) instead of the exact rescaled Gibbs law */
   int compare;           /* also run compare_map from the same initial ensemble */
   cgd_map_kind compare_map;
 

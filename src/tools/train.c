@@ -57,7 +57,9 @@ static void usage(FILE *fp) {
 "  --hist-range LO,HI   histogram range per coordinate [-1.5,1.5]\n"
 "  --burn-in N          single orbit: steps left out of its histogram [iters/10]\n"
 "  --compare-map NAME   also run NAME from the same initial ensemble; distances per step\n"
-"  --critical-k         print the doublewell critical k = 3*sqrt(3)/8 and exit\n"
+"  --gibbs-form FORM    exact (rescaled Gibbs of f0) | gaussian (Rmk 15: f0's quadratic\n"
+"                       model at its minimum) [exact]\n"
+"  --critical-k         print the doublewell critical k for --f1 (sin: 3*sqrt(3)/8) and exit\n"
 "\n"
 "optimisation\n"
 "  --lr X               learning rate [%g]; give it twice or more (or X,Y,...) to compare\n"
@@ -71,7 +73,7 @@ static void usage(FILE *fp) {
 "\n"
 "outputs\n"
 "  --out DIR            run directory [runs/<what>-<time>]\n"
-"  --log-every N        trace.csv row every N steps [1; ensembles: iters/1000]\n"
+"  --log-every N        trace.csv row every N steps [1; ensembles: max(10, iters/1000)]\n"
 "  --hist-every N       parameter histograms every N steps, plus first/last [0: first/last]\n"
 "  --hist-bins N        bins per histogram (per axis in 2-D) [40 MLP, 100 1-D, 20 2-D]\n"
 "  --tail FRAC          summary statistics over the last FRAC of the run [%g]\n"
@@ -119,7 +121,7 @@ enum {
   O_DATA = 256, O_TARGET, O_NOSTD, O_HOLDOUT, O_HIDDEN, O_LEAK, O_INIT, O_SAVE, O_LR, O_MAP,
   O_GAMMA, O_MU, O_ITERS, O_SEED, O_LOSSLIM, O_OUT, O_LOGEVERY, O_HISTEVERY, O_HISTBINS,
   O_TAIL, O_F0, O_F1, O_EPS, O_K, O_PARAM, O_X0, O_ENSEMBLE, O_HISTAT, O_HISTRANGE,
-  O_BURNIN, O_COMPAREMAP, O_CRITK, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
+  O_BURNIN, O_GIBBSFORM, O_COMPAREMAP, O_CRITK, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
 };
 
 static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, size_t *nlr,
@@ -140,12 +142,12 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       {"param", 1, 0, O_PARAM},         {"x0", 1, 0, O_X0},
       {"ensemble", 1, 0, O_ENSEMBLE},   {"hist-at", 1, 0, O_HISTAT},
       {"hist-range", 1, 0, O_HISTRANGE}, {"burn-in", 1, 0, O_BURNIN},
-      {"compare-map", 1, 0, O_COMPAREMAP}, {"critical-k", 0, 0, O_CRITK},
+      {"compare-map", 1, 0, O_COMPAREMAP}, {"gibbs-form", 1, 0, O_GIBBSFORM}, {"critical-k", 0, 0, O_CRITK},
       {"no-plots", 0, 0, O_NOPLOTS},    {"blas-threads", 1, 0, O_BLASTHREADS},    {"no-progress", 0, 0, O_NOPROGRESS},
       {"quiet", 0, 0, O_QUIET},         {"help", 0, 0, O_HELP},
       {"version", 0, 0, O_VERSION},     {0, 0, 0, 0}};
   opterr = 0;
-  int ch, rc = CGD_OK;
+  int ch, rc = CGD_OK, want_critical_k = 0;
   unsigned long long u;
   double v;
   *nlr = 0;
@@ -197,6 +199,11 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
                       "nag-sc", optarg);
       c->compare = 1;
       break;
+    case O_GIBBSFORM:
+      if (!strcmp(optarg, "exact")) c->gibbs_gaussian = 0;
+      else if (!strcmp(optarg, "gaussian")) c->gibbs_gaussian = 1;
+      else rc = cgd_fail(err, CGD_EUSAGE, "--gibbs-form: 'exact' or 'gaussian' (got '%s')", optarg);
+      break;
     case O_F0: rc = copy_str("--f0", c->f0, sizeof c->f0, optarg, err); break;
     case O_F1: rc = copy_str("--f1", c->f1, sizeof c->f1, optarg, err); break;
     case O_EPS:
@@ -235,9 +242,7 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       break;
     }
     case O_BURNIN: if (!(rc = parse_u64("--burn-in", optarg, &u, err))) c->burn_in = u; break;
-    case O_CRITK:
-      printf("%.17g\n", cgd_doublewell_critical_k());
-      return 1;
+    case O_CRITK: want_critical_k = 1; break;
     case O_GAMMA: rc = parse_double("--gamma", optarg, &c->gamma, err); break;
     case O_MU: rc = parse_double("--mu", optarg, &c->mu, err); break;
     case O_ITERS:
@@ -284,14 +289,29 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
   if (rc) return rc;
   if (optind < argc)
     return cgd_fail(err, CGD_EUSAGE, "unexpected argument '%s' (see --help)", argv[optind]);
+  if (want_critical_k) { /* for the --f1 given (default sin), whatever the option order */
+    cgd_ms_spec spec = {.f0 = "doublewell", .f1 = c->f1[0] ? c->f1 : "sin", .eps = c->eps,
+                        .k = 1.0};
+    const char *pn[8];
+    for (size_t i = 0; i < c->nparams; i++) pn[i] = c->param_names[i];
+    spec.nparams = c->nparams;
+    spec.param_names = pn;
+    spec.param_values = c->param_values;
+    cgd_objective *o;
+    double kc;
+    if ((rc = cgd_multiscale_create(&spec, &o, err))) return rc;
+    rc = cgd_doublewell_critical_k_for(o, &kc, err);
+    cgd_objective_free(o);
+    if (rc) return rc;
+    printf("%.15g\n", kc);
+    return 1;
+  }
   if (*nlr == 0) lrs[(*nlr)++] = c->lr;
   if (!c->f0[0] && (c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN || c->compare ||
                     c->ensemble > 1))
     return cgd_fail(err, CGD_EUSAGE,
                     "--map stochastic/gaussian, --compare-map and --ensemble need an analytic "
                     "objective (--f0 ...)");
-  if (!c->log_every) c->log_every = c->f0[0] && c->ensemble > 1 && c->iters >= 1000
-                                        ? c->iters / 1000 : 1;
   return CGD_OK;
 }
 
@@ -304,7 +324,9 @@ static void say_result(const cgd_run_config *c, const cgd_run_result *r) {
   if (r->have_tail)
     fprintf(stderr, "; tail: %.1f%% of steps raise the %s, rel. std %.3g",
             100 * r->tail.frac_increase, c->f0[0] ? "value" : "loss", r->tail.rel_std);
-  if (isfinite(r->gibbs_tv)) fprintf(stderr, "; TV to rescaled Gibbs %.4f", r->gibbs_tv);
+  if (isfinite(r->gibbs_tv))
+    fprintf(stderr, "; TV to the %s Gibbs law %.4f", c->gibbs_gaussian ? "Gaussian-form" : "rescaled",
+            r->gibbs_tv);
   fprintf(stderr, "\n");
   if (r->plots_skipped) fprintf(stderr, "  plots skipped: gnuplot not found\n");
 }
