@@ -25,8 +25,10 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
                                                     : "none";
     const char *rel = strrchr(R->dir, '/');
     rel = rel ? rel + 1 : R->dir;
-    fprintf(csv.fp, "%.17g,%s,%s,%d,%s,%llu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
-            cfgs[r].lr, cgd_map_kind_name(cfgs[r].map), verdict, R->have_tail ? t->period : 0,
+    char period[16] = ""; /* empty when there is none (as null in comparison.json) */
+    if (R->have_tail && t->period) snprintf(period, sizeof period, "%d", t->period);
+    fprintf(csv.fp, "%.17g,%s,%s,%s,%s,%llu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
+            cfgs[r].lr, cgd_map_kind_name(cfgs[r].map), verdict, period,
             cgd_status_name(R->status), (unsigned long long)R->steps, R->final_loss, t->start,
             t->mean, t->std, t->rel_std, t->min, t->max, t->frac_increase, t->lag1_autocorr_incr,
             rel);
@@ -100,7 +102,7 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
                  "set terminal pngcairo size 1100,900 font ',10'\n"
                  "set datafile separator ','\n"
                  "set output 'comparison.png'\n"
-                 "set multiplot layout 2,1\n"
+                 "set multiplot layout 2,1\nset rmargin 6\n"
                  "set title 'loss traces (same initial parameters)'\n"
                  "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\n"
                  "plot ");

@@ -357,7 +357,7 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
              (unsigned long long)cfg->seed);
     cgd_default_run_dir(what, res->dir, sizeof res->dir);
   }
-  if ((rc = cgd_mkdir_p(res->dir, err))) goto done;
+  if ((rc = cgd_mkdir_p(res->dir, err)) || (rc = cgd_run_dir_clear(res->dir, err))) goto done;
   conf = cgd_run_config_json(cfg);
   json_t *dj = json_object();
   json_object_set_new(dj, "path", json_string(ds->path));

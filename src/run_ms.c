@@ -130,7 +130,9 @@ typedef struct ms_obs {
 
 static int ms_wants(void *user, uint64_t t) {
   ms_obs *s = user;
-  if (s->trace && t % s->cfg->log_every == 0) return 1;
+  /* a single orbit is observed at every step (one state: cheap) so its f series, and
+   * hence the verdict, is complete whatever --log-every thins in trace.csv */
+  if (s->n == 1 || (s->trace && t % s->cfg->log_every == 0)) return 1;
   return s->next_h < s->nh && s->hsteps[s->next_h] == t;
 }
 
@@ -386,25 +388,38 @@ static int plot_ms(const char *dir, const ms_obs *s, uint64_t last, int *skipped
           "set terminal pngcairo size 1000,600 font ',10'\n"
           "set datafile separator ','\n"
           "set output 'trace.png'\n"
-          "set title \"%s, %s, lr = %g, eps = %g\"\n"
-          "set xlabel 'step'; set grid\n",
-          s->obj->name, cgd_map_kind_name(c->map), c->lr, c->eps);
+          "set title \"%s, %s, lr = %g\"\n"
+          "set xlabel 'step'; set grid; set rmargin 4\n",
+          s->obj->name, cgd_map_kind_name(c->map), c->lr);
+  /* dots for long orbits, small points when thinned */
+  const uint64_t rows = c->iters / c->log_every + 1;
   if (s->n == 1)
-    fprintf(gp.fp, "set ylabel 'x'\nplot 'trace.csv' every ::1 using 1:2 with dots notitle\n");
+    fprintf(gp.fp, "set ylabel 'x'\nplot 'trace.csv' every ::1 using 1:2 with %s notitle\n",
+            rows > 100000 ? "dots" : "points pt 7 ps 0.3");
   else
     fprintf(gp.fp, "set ylabel 'ensemble'\nplot 'trace.csv' every ::1 using 1:3 with lines "
                    "title 'mean x', '' every ::1 using 1:4 with lines title 'std x'\n");
   double w = (c->hist_hi - c->hist_lo) / (double)s->nbins;
   fprintf(gp.fp, "set output 'hist.png'\n");
   if (s->dim == 1) {
+    /* every histogram step of the run as a step line (the relaxation over time), the
+     * last one filled, and the Gibbs law's bin densities as a step line too (a narrow law
+     * drawn through bin centres would be jagged) */
     fprintf(gp.fp,
-            "set title \"%s histogram at step %llu vs rescaled Gibbs law\"\n"
-            "set xlabel 'x'; set ylabel 'density'; set style fill solid 0.4\n"
+            "set title \"%s histograms vs the %s Gibbs law (density per bin)\"\n"
+            "set xlabel 'x'; set ylabel 'density'; set style fill solid 0.3\n"
             "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
-            "($4+$5)/2 : NaN):($7/%.17g):($5-$4) with boxes title 'empirical', "
-            "'' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : NaN):"
-            "($8/%.17g) with lines lw 2 title 'rescaled Gibbs'\n",
-            kind, (unsigned long long)last, (unsigned long long)last, kind, w,
+            "($4+$5)/2 : NaN):($7/%.17g):($5-$4) with boxes lc rgb '#9ab' title 'step %llu'",
+            kind, c->gibbs_gaussian ? "Gaussian-form" : "rescaled", (unsigned long long)last,
+            kind, w, (unsigned long long)last);
+    for (size_t h = 0; s->n > 1 && h + 1 < s->next_h; h++)
+      fprintf(gp.fp,
+              ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : "
+              "NaN):($7/%.17g) with histeps lw 1.5 title 'step %llu'",
+              (unsigned long long)s->hsteps[h], kind, w, (unsigned long long)s->hsteps[h]);
+    fprintf(gp.fp,
+            ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : NaN):"
+            "($8/%.17g) with histeps lw 2.5 lc rgb 'black' title 'Gibbs law'\n",
             (unsigned long long)last, kind, w);
   } else {
     fprintf(gp.fp,
@@ -554,7 +569,7 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
       what[sizeof what - 1] = '\0';
     cgd_default_run_dir(what, res->dir, sizeof res->dir);
   }
-  if ((rc = cgd_mkdir_p(res->dir, err))) goto done;
+  if ((rc = cgd_mkdir_p(res->dir, err)) || (rc = cgd_run_dir_clear(res->dir, err))) goto done;
   conf = cgd_run_config_json(cfg);
   json_t *oj = json_object();
   json_object_set_new(oj, "name", json_string(obj->name));
@@ -665,9 +680,7 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     size_t nobs = (size_t)s.last_obs + 1;
     size_t start = (size_t)floor((1.0 - cfg->tail_frac) * (double)(nobs - 1));
     if (nobs - start < 2) start = nobs - 2;
-    /* the orbit's f is only complete when every step was observed */
-    if (cfg->log_every == 1 &&
-        !cgd_tail_stats_compute(s.L, nobs, start, &cfg->verdict, &res->tail, err)) {
+    if (!cgd_tail_stats_compute(s.L, nobs, start, &cfg->verdict, &res->tail, err)) {
       res->have_tail = 1;
       verdict = cgd_verdict_name(res->tail.verdict);
     }

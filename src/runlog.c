@@ -31,6 +31,22 @@ int cgd_mkdir_p(const char *path, cgd_error *err) {
   return CGD_OK;
 }
 
+int cgd_run_dir_clear(const char *dir, cgd_error *err) {
+  static const char *const names[] = {
+      "config.json", "trace.csv", "hist.csv", "summary.json", "compare.csv",
+      "comparison.csv", "comparison.json", "comparison_hist.csv", "comparison.gp",
+      "comparison.png", "params_init.txt", "params_final.txt", "plot.gp", "loss.png",
+      "hist.png", "trace.png"};
+  char path[4200];
+  for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+    for (int tmp = 0; tmp < 2; tmp++) {
+      snprintf(path, sizeof path, "%s/%s%s", dir, names[i], tmp ? ".tmp" : "");
+      if (remove(path) != 0 && errno != ENOENT)
+        return cgd_fail(err, CGD_EIO, "cannot remove stale %s: %s", path, strerror(errno));
+    }
+  return CGD_OK;
+}
+
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err) {
   f->fp = NULL;
   if (snprintf(f->final_path, sizeof f->final_path, "%s/%s", dir, name) >=

@@ -62,6 +62,11 @@ tail -n 101 "$W/full/trace.csv" | cut -d, -f2 > "$W/x1"
 tail -n +2 "$W/rest/trace.csv" | cut -d, -f2 > "$W/x2"
 cmp -s "$W/x1" "$W/x2" && ok || bad "--init from saved parameters does not continue the run exactly"
 
+# a reused run directory keeps no stale output of an earlier run
+"$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --compare-map stochastic --out "$W/reuse" >/dev/null
+"$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --out "$W/reuse" >/dev/null
+[ ! -e "$W/reuse/compare.csv" ] && ok || bad "stale compare.csv left in a reused directory"
+
 # holdout: a deterministic share of rows is kept out and its loss logged
 run --iters 50 --holdout 0.2 --seed 3 --out "$W/ho" >/dev/null || bad "holdout run"
 [ "$(head -1 "$W/ho/trace.csv")" = "step,loss,grad_norm,param_norm,holdout_loss" ] && ok || bad "holdout trace header"

@@ -17,6 +17,11 @@ typedef struct cgd_outfile {
 
 /* Create directory path and its parents (like mkdir -p). */
 int cgd_mkdir_p(const char *path, cgd_error *err);
+/* Remove the files a run writes (config.json, trace.csv, hist.csv, summary.json,
+ * compare.csv, comparison*, params_*.txt, plot.gp, *.png and their .tmp) from dir, so that
+ * a run into a reused directory leaves no stale file that looks like its own. Other files
+ * are left alone. */
+int cgd_run_dir_clear(const char *dir, cgd_error *err);
 /* Open dir/name.tmp for writing (buffered). */
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err);
 /* Flush, check for write errors, close and rename to the final name. */

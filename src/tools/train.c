@@ -387,7 +387,7 @@ int main(int argc, char **argv) {
     snprintf(top, sizeof top, "runs/compare-seed%llu-%s-%d", (unsigned long long)cfg.seed, stamp,
              (int)getpid());
   }
-  if ((rc = cgd_mkdir_p(top, &err))) {
+  if ((rc = cgd_mkdir_p(top, &err)) || (rc = cgd_run_dir_clear(top, &err))) {
     fprintf(stderr, "train: %s\n", err.msg);
     return cgd_exit_code(rc);
   }
