@@ -43,7 +43,7 @@ typedef void (*trig_fn)(size_t m, const double *t, double d, double *s, double *
 
 static void trig_scalar(size_t m, const double *t, double d, double *s, double *c) {
   for (size_t j = 0; j < m; j++) {
-    Sleef_double_2 r = Sleef_cinz_sincosd1_u10purec(t[j] / d);
+    Sleef_double_2 r = Sleef_cinz_sincosd1_u35purec(t[j] / d);
     s[j] = r.x;
     c[j] = r.y;
   }
@@ -55,14 +55,14 @@ __attribute__((target("avx2,fma"))) static void trig_avx2(size_t m, const double
   const __m256d vd = _mm256_set1_pd(d);
   size_t j = 0;
   for (; j + 4 <= m; j += 4) {
-    Sleef___m256d_2 r = Sleef_finz_sincosd4_u10avx2(_mm256_div_pd(_mm256_loadu_pd(t + j), vd));
+    Sleef___m256d_2 r = Sleef_finz_sincosd4_u35avx2(_mm256_div_pd(_mm256_loadu_pd(t + j), vd));
     _mm256_storeu_pd(s + j, r.x);
     _mm256_storeu_pd(c + j, r.y);
   }
   if (j < m) {
     double tb[4] = {0, 0, 0, 0}, sb[4], cb[4];
     memcpy(tb, t + j, (m - j) * sizeof *tb);
-    Sleef___m256d_2 r = Sleef_finz_sincosd4_u10avx2(_mm256_div_pd(_mm256_loadu_pd(tb), vd));
+    Sleef___m256d_2 r = Sleef_finz_sincosd4_u35avx2(_mm256_div_pd(_mm256_loadu_pd(tb), vd));
     _mm256_storeu_pd(sb, r.x);
     _mm256_storeu_pd(cb, r.y);
     memcpy(s + j, sb, (m - j) * sizeof *sb);
@@ -75,14 +75,14 @@ __attribute__((target("avx512f"))) static void trig_avx512(size_t m, const doubl
   const __m512d vd = _mm512_set1_pd(d);
   size_t j = 0;
   for (; j + 8 <= m; j += 8) {
-    Sleef___m512d_2 r = Sleef_finz_sincosd8_u10avx512f(_mm512_div_pd(_mm512_loadu_pd(t + j), vd));
+    Sleef___m512d_2 r = Sleef_finz_sincosd8_u35avx512f(_mm512_div_pd(_mm512_loadu_pd(t + j), vd));
     _mm512_storeu_pd(s + j, r.x);
     _mm512_storeu_pd(c + j, r.y);
   }
   if (j < m) {
     double tb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sb[8], cb[8];
     memcpy(tb, t + j, (m - j) * sizeof *tb);
-    Sleef___m512d_2 r = Sleef_finz_sincosd8_u10avx512f(_mm512_div_pd(_mm512_loadu_pd(tb), vd));
+    Sleef___m512d_2 r = Sleef_finz_sincosd8_u35avx512f(_mm512_div_pd(_mm512_loadu_pd(tb), vd));
     _mm512_storeu_pd(sb, r.x);
     _mm512_storeu_pd(cb, r.y);
     memcpy(s + j, sb, (m - j) * sizeof *sb);
@@ -111,7 +111,7 @@ static void per_scalar(size_t m, const double *x, double eps, const per_coef *k,
                        double *g, double *h) {
   const double inv = 1.0 / eps;
   for (size_t j = 0; j < m; j++) {
-    Sleef_double_2 r = Sleef_cinz_sincosd1_u10purec(x[j] * inv);
+    Sleef_double_2 r = Sleef_cinz_sincosd1_u35purec(x[j] * inv);
     if (f) f[j] += k->af * (k->sf ? r.x : r.y);
     if (g) g[j] += k->sg ? r.x : r.y;
     if (h) h[j] += (k->sh ? r.x : r.y) / k->dh;
@@ -154,14 +154,14 @@ __attribute__((target("avx2,fma"))) static void per_avx2(size_t m, const double 
                                                           const per_coef *k, double *f,
                                                           double *g, double *h) {
   PER_BODY(__m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_div_pd,
-           _mm256_mul_pd, _mm256_add_pd, Sleef_finz_sincosd4_u10avx2)
+           _mm256_mul_pd, _mm256_add_pd, Sleef_finz_sincosd4_u35avx2)
 }
 
 __attribute__((target("avx512f"))) static void per_avx512(size_t m, const double *x, double eps,
                                                            const per_coef *k, double *f,
                                                            double *g, double *h) {
   PER_BODY(__m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_div_pd,
-           _mm512_mul_pd, _mm512_add_pd, Sleef_finz_sincosd8_u10avx512f)
+           _mm512_mul_pd, _mm512_add_pd, Sleef_finz_sincosd8_u35avx512f)
 }
 #undef PER_BODY
 #endif

@@ -247,8 +247,8 @@ START_TEST(test_split_and_isa_bit_identity) {
 END_TEST
 
 START_TEST(test_large_arguments) {
-  /* x/ε up to 2e7 (ε = 1e-7): SLEEF's u10 reduction keeps cos² + sin² = 1 and agrees with
-   * glibc (also fully reduced) to a few ulps at the same argument, x·(1/ε) (see
+  /* x/ε up to 2e7 (ε = 1e-7): SLEEF's full range reduction keeps cos² + sin² = 1 and its
+   * 3.5-ULP functions agree with glibc (also fully reduced) to a few ulps at the same argument, x·(1/ε) (see
    * multiscale.c). Against the exactly rounded x/ε the phase differs by at most 2 ulps of
    * x/ε, so the values by at most that much in absolute terms. */
   enum { N = 257 };
