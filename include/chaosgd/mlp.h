@@ -39,7 +39,12 @@ double cgd_mlp_loss_grad_ref(const cgd_mlp *m, const double *theta, double *grad
  * benchmark: BLAS calls vs element-wise loops. Counters are per model, reset by passing
  * reset = 1. */
 typedef struct cgd_mlp_timing {
-  double ns_blas, ns_elementwise;
+  double ns_gemm_fwd;    /* Z <- X W1ᵀ          (n×d)·(d×H) */
+  double ns_gemv_fwd;    /* ŷ <- A W2ᵀ          (n×H)·(H) */
+  double ns_gemv_bwd;    /* gW2 <- s Aᵀ r        (H×n)·(n) */
+  double ns_gemm_bwd;    /* gW1 <- s dZᵀ X       (H×n)·(n×d) */
+  double ns_blas;        /* the four above */
+  double ns_elementwise; /* bias, leaky ReLU, residual, mask, bias gradients */
   uint64_t calls;
 } cgd_mlp_timing;
 void cgd_mlp_set_timing(cgd_mlp *m, int on);
