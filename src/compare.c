@@ -5,8 +5,9 @@
 
 #include "chaosgd/run.h"
 #include "chaosgd/runlog.h"
+#include "run_internal.h"
 
-static json_t *jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+#define jreal cgd_jreal
 
 int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run_result *runs,
                       size_t nruns, int plots, int *plots_skipped, cgd_error *err) {
@@ -20,9 +21,7 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
   for (size_t r = 0; r < nruns; r++) {
     const cgd_run_result *R = &runs[r];
     const cgd_tail_stats *t = &R->tail;
-    const char *verdict = R->status == CGD_EDIVERGED ? "diverged"
-                          : R->have_tail            ? cgd_verdict_name(t->verdict)
-                                                    : "none";
+    const char *verdict = R->verdict[0] ? R->verdict : "none";
     const char *rel = strrchr(R->dir, '/');
     rel = rel ? rel + 1 : R->dir;
     char period[16] = ""; /* empty when there is none (as null in comparison.json) */
@@ -36,20 +35,12 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
     json_object_set_new(o, "lr", json_real(cfgs[r].lr));
     json_object_set_new(o, "map", json_string(cgd_map_kind_name(cfgs[r].map)));
     json_object_set_new(o, "verdict", json_string(verdict));
-    json_object_set_new(o, "period", R->have_tail && t->period ? json_integer(t->period) : json_null());
     json_object_set_new(o, "status", json_string(cgd_status_name(R->status)));
     json_object_set_new(o, "steps", json_integer((json_int_t)R->steps));
     json_object_set_new(o, "final_loss", jreal(R->final_loss));
-    if (R->have_tail) {
-      json_object_set_new(o, "tail_start", json_integer((json_int_t)t->start));
-      json_object_set_new(o, "tail_mean", jreal(t->mean));
-      json_object_set_new(o, "tail_std", jreal(t->std));
-      json_object_set_new(o, "tail_rel_std", jreal(t->rel_std));
-      json_object_set_new(o, "tail_min", jreal(t->min));
-      json_object_set_new(o, "tail_max", jreal(t->max));
-      json_object_set_new(o, "frac_increase", jreal(t->frac_increase));
-      json_object_set_new(o, "lag1_autocorr_increments", jreal(t->lag1_autocorr_incr));
-    }
+    json_object_set_new(o, "first_increase_step",
+                        R->first_increase >= 0 ? json_integer(R->first_increase) : json_null());
+    json_object_set_new(o, "tail", R->have_tail ? cgd_tail_json(t, "loss") : json_null());
     json_object_set_new(o, "run_dir", json_string(rel));
     json_array_append_new(arr, o);
   }
@@ -111,9 +102,7 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
     rel = rel ? rel + 1 : runs[r].dir;
     fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using 1:2 with lines title 'lr = %g (%s)'",
             r ? ", " : "", rel, cfgs[r].lr,
-            runs[r].status == CGD_EDIVERGED ? "diverged"
-            : runs[r].have_tail             ? cgd_verdict_name(runs[r].tail.verdict)
-                                            : "none");
+            runs[r].verdict[0] ? runs[r].verdict : "none");
   }
   fprintf(gp.fp, "\nunset logscale y\n"
                  "set title 'final parameter histograms (all parameters)'\n"

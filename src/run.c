@@ -108,6 +108,44 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
   return o;
 }
 
+void cgd_summary_status(json_t *sum, const char *verdict, int run_rc, const cgd_error *run_err,
+                        int64_t bad_step, uint64_t iters, uint64_t steps) {
+  json_object_set_new(sum, "verdict", json_string(verdict));
+  json_object_set_new(sum, "status", json_string(cgd_status_name(run_rc)));
+  json_object_set_new(sum, "message", json_string(run_rc ? run_err->msg : ""));
+  json_object_set_new(sum, "interrupted", json_boolean(run_rc == CGD_EINTERRUPTED));
+  json_object_set_new(sum, "diverged_step", bad_step >= 0 ? json_integer(bad_step) : json_null());
+  json_object_set_new(sum, "iters", json_integer((json_int_t)iters));
+  json_object_set_new(sum, "steps_completed", json_integer((json_int_t)steps));
+}
+
+json_t *cgd_tail_json(const cgd_tail_stats *ts, const char *what) {
+  json_t *tj = json_object();
+  char key[64];
+  json_object_set_new(tj, "start_step", json_integer((json_int_t)ts->start));
+  json_object_set_new(tj, "steps", json_integer((json_int_t)ts->len));
+  const char *names[] = {"mean", "std", "rel_std", "min", "max"};
+  const double vals[] = {ts->mean, ts->std, ts->rel_std, ts->min, ts->max};
+  for (int k = 0; k < 5; k++) {
+    snprintf(key, sizeof key, "%s_%s", what, names[k]);
+    json_object_set_new(tj, key, cgd_jreal(vals[k]));
+  }
+  json_object_set_new(tj, "frac_increase", cgd_jreal(ts->frac_increase));
+  json_object_set_new(tj, "lag1_autocorr_increments", cgd_jreal(ts->lag1_autocorr_incr));
+  json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
+  return tj;
+}
+
+void cgd_progress(double *last, double t0, uint64_t t, uint64_t iters, double value) {
+  double now = cgd_now_s();
+  if (now - *last <= 0.25 && t != iters) return;
+  double el = now - t0, rem = t ? el / (double)t * (double)(iters - t) : 0;
+  fprintf(stderr, "\r  step %llu/%llu", (unsigned long long)t, (unsigned long long)iters);
+  if (isfinite(value)) fprintf(stderr, "  loss %.6g", value);
+  fprintf(stderr, "  elapsed %.1fs  remaining %.1fs   ", el, rem);
+  *last = now;
+}
+
 static json_t *json_darray(const double *v, size_t n) {
   json_t *a = json_array();
   for (size_t i = 0; i < n; i++) json_array_append_new(a, json_real(v[i]));
@@ -214,15 +252,7 @@ static int mlp_observe(void *user, uint64_t t, size_t n, const double *x, const 
     int rc = write_hist(s, t, x, err);
     if (rc) return rc;
   }
-  if (s->tty) {
-    double now = cgd_now_s();
-    if (now - s->last_progress > 0.25 || t == cfg->iters) {
-      double el = now - s->t0, rem = t ? el / (double)t * (double)(cfg->iters - t) : 0;
-      fprintf(stderr, "\r  step %llu/%llu  loss %.6g  elapsed %.1fs  remaining %.1fs   ",
-              (unsigned long long)t, (unsigned long long)cfg->iters, f[0], el, rem);
-      s->last_progress = now;
-    }
-  }
+  if (s->tty) cgd_progress(&s->last_progress, s->t0, t, cfg->iters, f[0]);
   return CGD_OK;
 }
 
@@ -452,16 +482,9 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
     verdict = cgd_verdict_name(res->tail.verdict);
   }
   if (run_rc == CGD_EDIVERGED) verdict = "diverged";
-  json_object_set_new(sum, "verdict", json_string(verdict));
+  cgd_summary_status(sum, verdict, run_rc, &run_err, lr.bad_step, cfg->iters, lr.steps);
   snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
   res->gibbs_tv = NAN;
-  json_object_set_new(sum, "status", json_string(cgd_status_name(run_rc)));
-  json_object_set_new(sum, "message", json_string(run_rc ? run_err.msg : ""));
-  json_object_set_new(sum, "interrupted", json_boolean(run_rc == CGD_EINTERRUPTED));
-  json_object_set_new(sum, "diverged_step",
-                      lr.bad_step >= 0 ? json_integer(lr.bad_step) : json_null());
-  json_object_set_new(sum, "iters", json_integer((json_int_t)cfg->iters));
-  json_object_set_new(sum, "steps_completed", json_integer((json_int_t)lr.steps));
   res->first_increase = -1;
   for (size_t t = 0; t + 1 < nobs; t++)
     if (s.L[t + 1] - s.L[t] > cfg->verdict.increase_rtol * fabs(s.L[t])) {
@@ -477,17 +500,7 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
                         jreal(cgd_mlp_loss_grad(mlp_test, s.prev, NULL)));
   if (res->have_tail) {
     const cgd_tail_stats *ts = &res->tail;
-    json_t *tj = json_object();
-    json_object_set_new(tj, "start_step", json_integer((json_int_t)ts->start));
-    json_object_set_new(tj, "steps", json_integer((json_int_t)ts->len));
-    json_object_set_new(tj, "loss_mean", jreal(ts->mean));
-    json_object_set_new(tj, "loss_std", jreal(ts->std));
-    json_object_set_new(tj, "loss_rel_std", jreal(ts->rel_std));
-    json_object_set_new(tj, "loss_min", jreal(ts->min));
-    json_object_set_new(tj, "loss_max", jreal(ts->max));
-    json_object_set_new(tj, "frac_increase", jreal(ts->frac_increase));
-    json_object_set_new(tj, "lag1_autocorr_increments", jreal(ts->lag1_autocorr_incr));
-    json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
+    json_t *tj = cgd_tail_json(ts, "loss");
     double gsum = 0, travel = 0;
     for (size_t t = ts->start; t < ts->start + ts->len; t++) gsum += s.gnorm[t];
     for (size_t t = ts->start; t + 1 < ts->start + ts->len; t++) travel += s.step_len[t];

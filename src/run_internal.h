@@ -13,6 +13,15 @@ double cgd_now_s(void);
 json_t *cgd_jreal(double v);
 /* The software block of config.json: version, git revision, BLAS, threads. */
 json_t *cgd_software_json(void);
+/* The summary.json fields every run has: verdict, status, message, interrupted,
+ * diverged_step, iters, steps_completed. */
+void cgd_summary_status(json_t *sum, const char *verdict, int run_rc, const cgd_error *run_err,
+                        int64_t bad_step, uint64_t iters, uint64_t steps);
+/* Tail statistics as an object: start_step, steps, <what>_mean/_std/_rel_std/_min/_max,
+ * frac_increase, lag1_autocorr_increments, period (null if none). */
+json_t *cgd_tail_json(const cgd_tail_stats *ts, const char *what);
+/* One progress line on stderr, at most every 0.25 s (and at the last step). */
+void cgd_progress(double *last, double t0, uint64_t t, uint64_t iters, double value);
 /* runs/<what>-<timestamp>-<pid> */
 void cgd_default_run_dir(const char *what, char *dir, size_t len);
 

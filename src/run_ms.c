@@ -234,15 +234,7 @@ static int ms_observe(void *user, uint64_t t, size_t n, const double *x, const d
     }
     s->next_h++;
   }
-  if (s->tty) {
-    double now = cgd_now_s();
-    if (now - s->last_progress > 0.25 || t == s->cfg->iters) {
-      double el = now - s->t0, rem = t ? el / (double)t * (double)(s->cfg->iters - t) : 0;
-      fprintf(stderr, "\r  step %llu/%llu  elapsed %.1fs  remaining %.1fs   ",
-              (unsigned long long)t, (unsigned long long)s->cfg->iters, el, rem);
-      s->last_progress = now;
-    }
-  }
+  if (s->tty) cgd_progress(&s->last_progress, s->t0, t, s->cfg->iters, NAN);
   return CGD_OK;
 }
 
@@ -692,30 +684,12 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     verdict = lr.steps == cfg->iters && max_move <= 1e-12 ? "converged" : "fluctuating";
   }
   if (run_rc == CGD_EDIVERGED) verdict = "diverged";
-  json_object_set_new(sum, "verdict", json_string(verdict));
+  cgd_summary_status(sum, verdict, run_rc, &run_err, lr.bad_step, cfg->iters, lr.steps);
   snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
   res->gibbs_tv = gd.tv;
-  json_object_set_new(sum, "status", json_string(cgd_status_name(run_rc)));
-  json_object_set_new(sum, "message", json_string(run_rc ? run_err.msg : ""));
-  json_object_set_new(sum, "interrupted", json_boolean(run_rc == CGD_EINTERRUPTED));
-  json_object_set_new(sum, "diverged_step",
-                      lr.bad_step >= 0 ? json_integer(lr.bad_step) : json_null());
-  json_object_set_new(sum, "iters", json_integer((json_int_t)cfg->iters));
-  json_object_set_new(sum, "steps_completed", json_integer((json_int_t)lr.steps));
   json_object_set_new(sum, "particles", json_integer((json_int_t)n));
   if (warn[0]) json_object_set_new(sum, "warning", json_string(warn));
-  if (res->have_tail) {
-    const cgd_tail_stats *ts = &res->tail;
-    json_t *tj = json_object();
-    json_object_set_new(tj, "start_step", json_integer((json_int_t)ts->start));
-    json_object_set_new(tj, "steps", json_integer((json_int_t)ts->len));
-    json_object_set_new(tj, "f_mean", jreal(ts->mean));
-    json_object_set_new(tj, "f_std", jreal(ts->std));
-    json_object_set_new(tj, "frac_increase", jreal(ts->frac_increase));
-    json_object_set_new(tj, "lag1_autocorr_increments", jreal(ts->lag1_autocorr_incr));
-    json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
-    json_object_set_new(sum, "tail", tj);
-  }
+  if (res->have_tail) json_object_set_new(sum, "tail", cgd_tail_json(&res->tail, "f"));
   if (n > 1) {
     json_t *ej = json_object();
     json_object_set_new(ej, "max_move_last_step", jreal(max_move));
