@@ -90,10 +90,10 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
   cgd_outfile gp;
   if ((rc = cgd_outfile_open(&gp, dir, "comparison.gp", err))) return rc;
   fprintf(gp.fp, "# gnuplot script that drew comparison.png from this directory's files\n"
-                 "set terminal pngcairo size 1100,900 font ',10'\n"
+                 "set terminal pngcairo size 1100,1200 font ',10'\n"
                  "set datafile separator ','\n"
                  "set output 'comparison.png'\n"
-                 "set multiplot layout 2,1\nset rmargin 6\n"
+                 "set multiplot layout 3,1\nset rmargin 6\n"
                  "set title 'loss traces (same initial parameters)'\n"
                  "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\n"
                  "plot ");
@@ -104,7 +104,28 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
             r ? ", " : "", rel, cfgs[r].lr,
             runs[r].verdict[0] ? runs[r].verdict : "none");
   }
+  /* the last 10% of each trace over its own mean: a monotone descent is a straight
+   * line, a chaotic one fluctuates — visible whatever the two loss levels are */
+  uint64_t last = 0;
+  for (size_t r = 0; r < nruns; r++) last = runs[r].steps > last ? runs[r].steps : last;
   fprintf(gp.fp, "\nunset logscale y\n"
+                 "set title 'last 10%% of the steps, each loss over its mean in that window'\n"
+                 "set ylabel 'loss / window mean'\n");
+  for (size_t r = 0; r < nruns; r++) {
+    const char *rel = strrchr(runs[r].dir, '/');
+    rel = rel ? rel + 1 : runs[r].dir;
+    fprintf(gp.fp, "stats '%s/trace.csv' every ::1 using ($1 >= %llu ? $2 : NaN) name 'W%zu' nooutput\n",
+            rel, (unsigned long long)(last - last / 10), r);
+  }
+  fprintf(gp.fp, "plot ");
+  for (size_t r = 0; r < nruns; r++) {
+    const char *rel = strrchr(runs[r].dir, '/');
+    rel = rel ? rel + 1 : runs[r].dir;
+    fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using ($1 >= %llu ? $1 : NaN):($2/W%zu_mean) "
+                   "with lines title 'lr = %g'",
+            r ? ", " : "", rel, (unsigned long long)(last - last / 10), r, cfgs[r].lr);
+  }
+  fprintf(gp.fp, "\n"
                  "set title 'final parameter histograms (all parameters)'\n"
                  "set xlabel 'parameter value'; set ylabel 'count'\n"
                  "set style fill transparent solid 0.4\n"

@@ -268,15 +268,24 @@ static int plot_run(const char *dir, const cgd_run_config *cfg, uint64_t last, i
           "set terminal pngcairo size 1000,600 font ',10'\n"
           "set datafile separator ','\n"
           "set output 'loss.png'\n"
+          "set terminal pngcairo size 1000,800 font ',10'\n"
+          "set multiplot layout 2,1\nset rmargin 6\n"
           "set title 'training loss, %s lr = %g'\n"
           "set xlabel 'step'; set ylabel 'loss (MSE, standardized target)'\n"
           "set logscale y; set grid\n"
           "plot 'trace.csv' every ::1 using 1:2 with lines lw 1 title 'loss'\n"
           "unset logscale y\n"
+          /* the tail on a linear scale: monotone descent and fluctuations look different
+           * here, while the log-scale panel flattens both */
+          "set title 'last 10%% of the steps (linear scale)'\n"
+          "plot 'trace.csv' every ::1 using ($1 >= %llu ? $1 : NaN):2 with lines lw 1 notitle\n"
+          "unset multiplot\n"
+          "set terminal pngcairo size 1000,600 font ',10'\n"
           "set output 'hist.png'\n"
           "set multiplot layout 2,3 title 'parameter histograms at step %llu'\n"
           "set style fill solid 0.6; set grid; set xlabel 'value'; set ylabel 'count'\n",
-          cgd_map_kind_name(cfg->map), cfg->lr, (unsigned long long)last);
+          cgd_map_kind_name(cfg->map), cfg->lr, (unsigned long long)(last - last / 10),
+          (unsigned long long)last);
   const char *names[] = {"W1", "b1", "W2", "b2", "all"};
   for (int k = 0; k < 5; k++)
     fprintf(gp.fp,
