@@ -260,29 +260,35 @@ static void ms_block_done(void *user, size_t slot, uint64_t t, size_t i0, size_t
   }
   if (dim != 1 || !s->crossed) return;
   /* a crossing of x = 0; it is the macro map's overshoot when x − η f0'(x) alone would
-   * already land on the other side (e.g. a particle started high on a steep wall) */
-  int any = 0;
-  for (size_t i = 0; i < nb; i++) any |= (x_old[i] < 0) != (x_new[i] < 0);
-  if (!any) return;
+   * already land on the other side (e.g. a particle started high on a steep wall). Only
+   * the particles that crossed are gathered and evaluated, in one batch. */
   if (!s->f0g_scratch[slot]) {
-    s->f0g_scratch[slot] = malloc(nb * sizeof(double) + 4096 * sizeof(double));
+    s->f0g_scratch[slot] = malloc(3 * nb * sizeof(double));
     if (!s->f0g_scratch[slot]) {
       s->status = CGD_ENOMEM;
       return;
     }
   }
-  double *g0 = s->f0g_scratch[slot];
+  double *xs = s->f0g_scratch[slot], *g0 = xs + nb, *idx = g0 + nb;
+  /* branch-free gather: crossings are frequent and unpredictable, so a branch per
+   * particle would cost more than the scan itself */
+  size_t nc = 0;
+  for (size_t i = 0; i < nb; i++) {
+    xs[nc] = x_old[i];
+    idx[nc] = (double)i;
+    nc += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
+  }
+  if (!nc) return;
   cgd_error e;
-  if (s->obj->eval_f0(s->obj->ctx, nb, x_old, NULL, g0, NULL, &e)) {
+  if (s->obj->eval_f0(s->obj->ctx, nc, xs, NULL, g0, NULL, &e)) {
     s->status = CGD_EINTERNAL;
     return;
   }
   const double lr = s->cfg->lr;
-  for (size_t i = 0; i < nb; i++)
-    if ((x_old[i] < 0) != (x_new[i] < 0)) {
-      double macro = x_old[i] - lr * g0[i];
-      s->crossed[i0 + i] |= (macro < 0) != (x_old[i] < 0) ? 2 : 1;
-    }
+  for (size_t k = 0; k < nc; k++) {
+    const double macro = xs[k] - lr * g0[k];
+    s->crossed[i0 + (size_t)idx[k]] |= (macro < 0) != (xs[k] < 0) ? 2 : 1;
+  }
 }
 
 /* ---------------------------------------------------------------- diagnostics */
