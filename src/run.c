@@ -73,15 +73,16 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     json_object_set_new(o, "gibbs_form", json_string(c->gibbs_gaussian ? "gaussian" : "exact"));
     json_object_set_new(o, "compare_map",
                         json_string(c->compare ? cgd_map_kind_name(c->compare_map) : ""));
+  } else { /* the MLP's options only where they mean something */
+    json_object_set_new(o, "data", json_string(c->data));
+    json_object_set_new(o, "target_col", json_integer(c->target_col));
+    json_object_set_new(o, "standardize", json_boolean(c->standardize));
+    json_object_set_new(o, "holdout", json_real(c->holdout));
+    json_object_set_new(o, "hidden", json_integer((json_int_t)c->hidden));
+    json_object_set_new(o, "leak", json_real(c->leak));
+    json_object_set_new(o, "init", json_string(c->init));
+    json_object_set_new(o, "save_params", json_string(c->save_params));
   }
-  json_object_set_new(o, "data", json_string(c->data));
-  json_object_set_new(o, "target_col", json_integer(c->target_col));
-  json_object_set_new(o, "standardize", json_boolean(c->standardize));
-  json_object_set_new(o, "holdout", json_real(c->holdout));
-  json_object_set_new(o, "hidden", json_integer((json_int_t)c->hidden));
-  json_object_set_new(o, "leak", json_real(c->leak));
-  json_object_set_new(o, "init", json_string(c->init));
-  json_object_set_new(o, "save_params", json_string(c->save_params));
   json_object_set_new(o, "map", json_string(cgd_map_kind_name(c->map)));
   json_object_set_new(o, "lr", json_real(c->lr));
   json_object_set_new(o, "gamma", json_real(c->gamma));
