@@ -1,6 +1,7 @@
 #include "chaosgd/run.h"
 
 #include <cblas.h>
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -145,6 +146,158 @@ void cgd_progress(double *last, double t0, uint64_t t, uint64_t iters, double va
   if (isfinite(value)) fprintf(stderr, "  loss %.6g", value);
   fprintf(stderr, "  elapsed %.1fs  remaining %.1fs   ", el, rem);
   *last = now;
+}
+
+/* ---------------------------------------------------------------- config.json → config */
+
+typedef struct {
+  json_t *root;
+  const char *path;
+  cgd_error *err;
+  int rc;
+} cfg_reader;
+
+static json_t *cfg_get(cfg_reader *r, const char *key, int (*is)(const json_t *),
+                       const char *what) {
+  json_t *v = json_object_get(r->root, key);
+  if (!v || r->rc) return NULL;
+  if (!is(v)) {
+    r->rc = cgd_fail(r->err, CGD_EDATA, "%s: \"%s\" should be %s", r->path, key, what);
+    return NULL;
+  }
+  return v;
+}
+static int j_is_number(const json_t *v) { return json_is_number(v); }
+static int j_is_string(const json_t *v) { return json_is_string(v); }
+static int j_is_bool(const json_t *v) { return json_is_boolean(v); }
+static int j_is_uint(const json_t *v) { return json_is_integer(v) && json_integer_value(v) >= 0; }
+
+static void cfg_num(cfg_reader *r, const char *key, double *out) {
+  json_t *v = cfg_get(r, key, j_is_number, "a number");
+  if (v) *out = json_number_value(v);
+}
+static void cfg_u64(cfg_reader *r, const char *key, uint64_t *out) {
+  json_t *v = cfg_get(r, key, j_is_uint, "a whole number >= 0");
+  if (v) *out = (uint64_t)json_integer_value(v);
+}
+static void cfg_size(cfg_reader *r, const char *key, size_t *out) {
+  uint64_t u = *out;
+  cfg_u64(r, key, &u);
+  *out = (size_t)u;
+}
+static void cfg_str(cfg_reader *r, const char *key, char *out, size_t cap) {
+  json_t *v = cfg_get(r, key, j_is_string, "a string");
+  if (v && snprintf(out, cap, "%s", json_string_value(v)) >= (int)cap)
+    r->rc = cgd_fail(r->err, CGD_EDATA, "%s: \"%s\" is too long", r->path, key);
+}
+static void cfg_bool(cfg_reader *r, const char *key, int *out) {
+  json_t *v = cfg_get(r, key, j_is_bool, "true or false");
+  if (v) *out = json_is_true(v);
+}
+static void cfg_map(cfg_reader *r, const char *key, cgd_map_kind *out, int *present) {
+  char buf[32] = "";
+  cfg_str(r, key, buf, sizeof buf);
+  if (present) *present = buf[0] != '\0';
+  if (!buf[0] || r->rc) return;
+  if (cgd_map_kind_parse(buf, out))
+    r->rc = cgd_fail(r->err, CGD_EDATA, "%s: \"%s\": unknown map '%s'", r->path, key, buf);
+}
+
+int cgd_run_config_load(const char *path, cgd_run_config *c, cgd_error *err) {
+  json_error_t je;
+  json_t *root = json_load_file(path, 0, &je);
+  if (!root)
+    return cgd_fail(err, CGD_EDATA, "%s line %d column %d: %s", path, je.line, je.column,
+                    je.text);
+  cfg_reader r = {root, path, err, CGD_OK};
+  if (!json_is_object(root)) r.rc = cgd_fail(err, CGD_EDATA, "%s: not a JSON object", path);
+  char objective[32] = "";
+  cfg_str(&r, "objective", objective, sizeof objective);
+  if (!r.rc && strcmp(objective, "mlp") && strcmp(objective, "multiscale"))
+    r.rc = cgd_fail(err, CGD_EDATA, "%s: \"objective\" must be \"mlp\" or \"multiscale\"", path);
+  if (!strcmp(objective, "multiscale")) {
+    cfg_str(&r, "f0", c->f0, sizeof c->f0);
+    cfg_str(&r, "f1", c->f1, sizeof c->f1);
+    cfg_num(&r, "eps", &c->eps);
+    cfg_num(&r, "k", &c->k);
+    json_t *pj = json_object_get(root, "params");
+    if (pj && !r.rc) {
+      const char *name;
+      json_t *val;
+      c->nparams = 0;
+      json_object_foreach(pj, name, val) {
+        if (c->nparams == 8 || !json_is_number(val) || strlen(name) >= sizeof c->param_names[0]) {
+          r.rc = cgd_fail(err, CGD_EDATA, "%s: bad \"params\" entry '%s'", path, name);
+          break;
+        }
+        snprintf(c->param_names[c->nparams], sizeof c->param_names[0], "%s", name);
+        c->param_values[c->nparams++] = json_number_value(val);
+      }
+    }
+    cfg_str(&r, "x0", c->x0, sizeof c->x0);
+    cfg_size(&r, "ensemble", &c->ensemble);
+    cfg_str(&r, "hist_at", c->hist_at, sizeof c->hist_at);
+    json_t *hr = json_object_get(root, "hist_range");
+    if (hr && !r.rc) {
+      if (json_array_size(hr) != 2 || !json_is_number(json_array_get(hr, 0)) ||
+          !json_is_number(json_array_get(hr, 1)))
+        r.rc = cgd_fail(err, CGD_EDATA, "%s: \"hist_range\" should be [lo, hi]", path);
+      else {
+        c->hist_lo = json_number_value(json_array_get(hr, 0));
+        c->hist_hi = json_number_value(json_array_get(hr, 1));
+      }
+    }
+    if (json_is_integer(json_object_get(root, "burn_in"))) cfg_u64(&r, "burn_in", &c->burn_in);
+    char form[16] = "";
+    cfg_str(&r, "gibbs_form", form, sizeof form);
+    if (form[0]) c->gibbs_gaussian = !strcmp(form, "gaussian");
+    cfg_map(&r, "compare_map", &c->compare_map, &c->compare);
+  } else if (!r.rc) {
+    c->f0[0] = '\0';
+    cfg_str(&r, "data", c->data, sizeof c->data);
+    json_t *tc = cfg_get(&r, "target_col", j_is_uint, "a whole number >= 0");
+    if (tc) c->target_col = (int)json_integer_value(tc);
+    cfg_bool(&r, "standardize", &c->standardize);
+    cfg_num(&r, "holdout", &c->holdout);
+    cfg_size(&r, "hidden", &c->hidden);
+    cfg_num(&r, "leak", &c->leak);
+    cfg_str(&r, "init", c->init, sizeof c->init);
+    cfg_str(&r, "save_params", c->save_params, sizeof c->save_params);
+  }
+  cfg_map(&r, "map", &c->map, NULL);
+  cfg_num(&r, "lr", &c->lr);
+  cfg_num(&r, "gamma", &c->gamma);
+  cfg_num(&r, "mu", &c->mu);
+  cfg_u64(&r, "iters", &c->iters);
+  json_t *sj = cfg_get(&r, "seed", j_is_string, "a string of digits");
+  if (sj) {
+    char *end;
+    const char *sv = json_string_value(sj);
+    errno = 0;
+    unsigned long long u = strtoull(sv, &end, 10);
+    if (end == sv || *end || errno || *sv == '-')
+      r.rc = cgd_fail(err, CGD_EDATA, "%s: \"seed\" '%s' is not a whole number", path, sv);
+    else
+      c->seed = u;
+  }
+  cfg_u64(&r, "log_every", &c->log_every);
+  cfg_u64(&r, "hist_every", &c->hist_every);
+  cfg_size(&r, "hist_bins", &c->hist_bins);
+  cfg_num(&r, "tail_frac", &c->tail_frac);
+  cfg_num(&r, "loss_limit", &c->loss_limit);
+  json_t *vr = json_object_get(root, "verdict_rules");
+  if (vr && !r.rc) {
+    json_t *save = r.root;
+    r.root = vr;
+    cfg_num(&r, "converged_rtol", &c->verdict.converged_rtol);
+    cfg_num(&r, "increase_rtol", &c->verdict.increase_rtol);
+    cfg_num(&r, "period_rtol", &c->verdict.period_rtol);
+    cfg_size(&r, "max_period", &c->verdict.max_period);
+    r.root = save;
+  }
+  cfg_bool(&r, "plots", &c->plots);
+  json_decref(root);
+  return r.rc;
 }
 
 static json_t *json_darray(const double *v, size_t n) {

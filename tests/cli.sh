@@ -67,6 +67,21 @@ cmp -s "$W/x1" "$W/x2" && ok || bad "--init from saved parameters does not conti
 "$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --out "$W/reuse" >/dev/null
 [ ! -e "$W/reuse/compare.csv" ] && ok || bad "stale compare.csv left in a reused directory"
 
+# --config repeats a run exactly (MLP and analytic), later options override it
+run --iters 500 --seed 4 --hidden 8 --holdout 0.1 --lr 0.01 --out "$W/rc1" >/dev/null
+"$T" --config "$W/rc1/config.json" --out "$W/rc2" --quiet >/dev/null || bad "--config run"
+cmp -s "$W/rc1/trace.csv" "$W/rc2/trace.csv" && ok || bad "--config does not repeat the MLP run"
+"$T" --no-plots --quiet --f0 'x^4/4' --f1 'eps*sin(x/eps)+a*x' --param a=0.01 --eps 1e-5 --lr 0.05 \
+  --ensemble 3000 --x0 normal:0.1,0.3 --iters 300 --hist-at 50 --compare-map gaussian --out "$W/ra1" >/dev/null
+"$T" --config "$W/ra1/config.json" --out "$W/ra2" --quiet >/dev/null || bad "--config analytic run"
+cmp -s "$W/ra1/hist.csv" "$W/ra2/hist.csv" && cmp -s "$W/ra1/compare.csv" "$W/ra2/compare.csv" && ok || bad "--config does not repeat the analytic run"
+"$T" --config "$W/ra1/config.json" --lr 0.02 --iters 10 --out "$W/ra3" --quiet >/dev/null
+grep -q '"lr": 0.02,' "$W/ra3/config.json" && ok || bad "--lr after --config does not override"
+expect_exit 2 "--config not first" "$T" --lr 0.1 --config "$W/ra1/config.json"
+echo '{"objective": "mlp", "lr": "fast"}' > "$W/badcfg.json"
+expect_exit 3 "malformed config.json" "$T" --config "$W/badcfg.json"
+grep -q '"lr"' "$W/err" && ok || bad "config error does not name the key"
+
 # holdout: a deterministic share of rows is kept out and its loss logged
 run --iters 50 --holdout 0.2 --seed 3 --out "$W/ho" >/dev/null || bad "holdout run"
 [ "$(head -1 "$W/ho/trace.csv")" = "step,loss,grad_norm,param_norm,holdout_loss" ] && ok || bad "holdout trace header"

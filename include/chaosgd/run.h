@@ -107,4 +107,9 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
 /* The config as recorded in config.json (every option after defaults). */
 json_t *cgd_run_config_json(const cgd_run_config *c);
 
+/* Read a config.json written by a run back into c (on top of whatever c holds), so the
+ * run can be repeated exactly: every option of the run is in the file. The output
+ * directory is not taken from it. Errors (CGD_EDATA) name the file and the key. */
+int cgd_run_config_load(const char *path, cgd_run_config *c, cgd_error *err);
+
 #endif

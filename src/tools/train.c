@@ -34,6 +34,8 @@ static void usage(FILE *fp) {
 "Full-batch gradient descent on a d-H-1 leaky-ReLU MLP (default: UCI Airfoil, 5-16-1),\n"
 "writing a run directory: config.json trace.csv hist.csv summary.json params_*.txt *.png\n"
 "\n"
+"  --config FILE        repeat a run from its config.json (later options override it)\n"
+"\n"
 "data and model\n"
 "  --data FILE          data file: tab/comma/space separated, optional header [%s]\n"
 "  --target-col N       1-based target column, 0 = last [0]\n"
@@ -121,7 +123,7 @@ enum {
   O_DATA = 256, O_TARGET, O_NOSTD, O_HOLDOUT, O_HIDDEN, O_LEAK, O_INIT, O_SAVE, O_LR, O_MAP,
   O_GAMMA, O_MU, O_ITERS, O_SEED, O_LOSSLIM, O_OUT, O_LOGEVERY, O_HISTEVERY, O_HISTBINS,
   O_TAIL, O_F0, O_F1, O_EPS, O_K, O_PARAM, O_X0, O_ENSEMBLE, O_HISTAT, O_HISTRANGE,
-  O_BURNIN, O_GIBBSFORM, O_COMPAREMAP, O_CRITK, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
+  O_BURNIN, O_CONFIG, O_GIBBSFORM, O_COMPAREMAP, O_CRITK, O_BLASTHREADS, O_NOPLOTS, O_NOPROGRESS, O_QUIET, O_HELP, O_VERSION
 };
 
 static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, size_t *nlr,
@@ -142,7 +144,7 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
       {"param", 1, 0, O_PARAM},         {"x0", 1, 0, O_X0},
       {"ensemble", 1, 0, O_ENSEMBLE},   {"hist-at", 1, 0, O_HISTAT},
       {"hist-range", 1, 0, O_HISTRANGE}, {"burn-in", 1, 0, O_BURNIN},
-      {"compare-map", 1, 0, O_COMPAREMAP}, {"gibbs-form", 1, 0, O_GIBBSFORM}, {"critical-k", 0, 0, O_CRITK},
+      {"compare-map", 1, 0, O_COMPAREMAP}, {"config", 1, 0, O_CONFIG}, {"gibbs-form", 1, 0, O_GIBBSFORM}, {"critical-k", 0, 0, O_CRITK},
       {"no-plots", 0, 0, O_NOPLOTS},    {"blas-threads", 1, 0, O_BLASTHREADS},    {"no-progress", 0, 0, O_NOPROGRESS},
       {"quiet", 0, 0, O_QUIET},         {"help", 0, 0, O_HELP},
       {"version", 0, 0, O_VERSION},     {0, 0, 0, 0}};
@@ -174,7 +176,7 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
     case O_INIT: rc = copy_str("--init", c->init, sizeof c->init, optarg, err); break;
     case O_SAVE: rc = copy_str("--save-params", c->save_params, sizeof c->save_params, optarg, err); break;
     case O_LR: {
-      /* --lr A,B,C is the same as --lr A --lr B --lr C */
+      /* --lr A,B,C is the same as --lr A --lr B --lr C; it replaces a --config's rate */
       char buf[1024];
       if ((rc = copy_str("--lr", buf, sizeof buf, optarg, err))) break;
       for (char *save, *tok = strtok_r(buf, ",", &save); tok && !rc;
@@ -198,6 +200,12 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
                       "--compare-map: '%s' is not one of gd, stochastic, gaussian, heavyball, "
                       "nag-sc", optarg);
       c->compare = 1;
+      break;
+    case O_CONFIG:
+      if (optind != 3 && !(optind == 2 && strncmp(argv[1], "--config=", 9) == 0))
+        rc = cgd_fail(err, CGD_EUSAGE, "--config must come first (later options override it)");
+      else
+        rc = cgd_run_config_load(optarg, c, err); /* its lr is the default below */
       break;
     case O_GIBBSFORM:
       if (!strcmp(optarg, "exact")) c->gibbs_gaussian = 0;
