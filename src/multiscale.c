@@ -50,45 +50,38 @@ static void trig_scalar(size_t m, const double *t, double d, double *s, double *
 }
 
 #if defined(__x86_64__)
+/* One body at two vector widths (W doubles per vector). */
+#define TRIG_BODY(VT, W, LOADU, STOREU, SET1, DIV, SINCOS)                                 \
+  const VT vd = SET1(d);                                                                   \
+  for (size_t j = 0; j < m; j += W) {                                                      \
+    const size_t w = m - j < W ? m - j : W;                                                \
+    double tb[W] = {0}, sb[W], cb[W];                                                      \
+    const double *tp = t + j;                                                              \
+    if (w < W) { /* partial vector: pad, compute, copy back */                            \
+      memcpy(tb, tp, w * sizeof *tb);                                                      \
+      tp = tb;                                                                             \
+    }                                                                                      \
+    const __typeof__(SINCOS(vd)) r = SINCOS(DIV(LOADU(tp), vd));                           \
+    STOREU(w < W ? sb : s + j, r.x);                                                       \
+    STOREU(w < W ? cb : c + j, r.y);                                                       \
+    if (w < W) {                                                                           \
+      memcpy(s + j, sb, w * sizeof *sb);                                                   \
+      memcpy(c + j, cb, w * sizeof *cb);                                                   \
+    }                                                                                      \
+  }
+
 __attribute__((target("avx2,fma"))) static void trig_avx2(size_t m, const double *t, double d,
                                                            double *s, double *c) {
-  const __m256d vd = _mm256_set1_pd(d);
-  size_t j = 0;
-  for (; j + 4 <= m; j += 4) {
-    Sleef___m256d_2 r = Sleef_finz_sincosd4_u35avx2(_mm256_div_pd(_mm256_loadu_pd(t + j), vd));
-    _mm256_storeu_pd(s + j, r.x);
-    _mm256_storeu_pd(c + j, r.y);
-  }
-  if (j < m) {
-    double tb[4] = {0, 0, 0, 0}, sb[4], cb[4];
-    memcpy(tb, t + j, (m - j) * sizeof *tb);
-    Sleef___m256d_2 r = Sleef_finz_sincosd4_u35avx2(_mm256_div_pd(_mm256_loadu_pd(tb), vd));
-    _mm256_storeu_pd(sb, r.x);
-    _mm256_storeu_pd(cb, r.y);
-    memcpy(s + j, sb, (m - j) * sizeof *sb);
-    memcpy(c + j, cb, (m - j) * sizeof *cb);
-  }
+  TRIG_BODY(__m256d, 4, _mm256_loadu_pd, _mm256_storeu_pd, _mm256_set1_pd, _mm256_div_pd,
+            Sleef_finz_sincosd4_u35avx2)
 }
 
 __attribute__((target("avx512f"))) static void trig_avx512(size_t m, const double *t, double d,
                                                             double *s, double *c) {
-  const __m512d vd = _mm512_set1_pd(d);
-  size_t j = 0;
-  for (; j + 8 <= m; j += 8) {
-    Sleef___m512d_2 r = Sleef_finz_sincosd8_u35avx512f(_mm512_div_pd(_mm512_loadu_pd(t + j), vd));
-    _mm512_storeu_pd(s + j, r.x);
-    _mm512_storeu_pd(c + j, r.y);
-  }
-  if (j < m) {
-    double tb[8] = {0, 0, 0, 0, 0, 0, 0, 0}, sb[8], cb[8];
-    memcpy(tb, t + j, (m - j) * sizeof *tb);
-    Sleef___m512d_2 r = Sleef_finz_sincosd8_u35avx512f(_mm512_div_pd(_mm512_loadu_pd(tb), vd));
-    _mm512_storeu_pd(sb, r.x);
-    _mm512_storeu_pd(cb, r.y);
-    memcpy(s + j, sb, (m - j) * sizeof *sb);
-    memcpy(c + j, cb, (m - j) * sizeof *cb);
-  }
+  TRIG_BODY(__m512d, 8, _mm512_loadu_pd, _mm512_storeu_pd, _mm512_set1_pd, _mm512_div_pd,
+            Sleef_finz_sincosd8_u35avx512f)
 }
+#undef TRIG_BODY
 #endif
 
 /* ε sin(x/ε) and −ε cos(x/ε) are the hot path (every GD step of the 1-D experiments), so
