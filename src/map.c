@@ -89,8 +89,8 @@ int cgd_map_uses_gradient(const cgd_map *m) {
 
 size_t cgd_map_scratch(const cgd_map *m) {
   switch (m->o.kind) {
-  case CGD_MAP_STOCHASTIC: return 2 * m->dim;
-  case CGD_MAP_GAUSSIAN:
+  case CGD_MAP_STOCHASTIC:
+  case CGD_MAP_GAUSSIAN: return 2 * m->dim;
   case CGD_MAP_NAGSC: return m->dim;
   default: return 0;
   }
@@ -138,13 +138,13 @@ int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0,
     return CGD_OK;
   }
   case CGD_MAP_GAUSSIAN: {
-    double *g0 = scratch;
+    double *g0 = scratch, *xi = scratch + len;
     if ((rc = obj->eval_f0(obj->ctx, nb, x, NULL, g0, NULL, err))) return rc;
+    /* ξ for (particle i, coordinate a) is draw (step·n + i)·dim + a: one batch */
+    cgd_rng_normal_fill(m->o.seed, CGD_STREAM_GAUSS, index0 * dim, len, xi);
     for (size_t i = 0; i < nb; i++)
-      for (size_t a = 0; a < dim; a++) {
-        double xi = cgd_rng_normal(m->o.seed, CGD_STREAM_GAUSS, (index0 + i) * dim + a);
-        x[i * dim + a] += lr * (m->sigma[a] * xi - g0[i * dim + a]);
-      }
+      for (size_t a = 0; a < dim; a++)
+        x[i * dim + a] += lr * (m->sigma[a] * xi[i * dim + a] - g0[i * dim + a]);
     return CGD_OK;
   }
   }

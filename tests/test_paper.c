@@ -89,6 +89,18 @@ START_TEST(quartic_gibbs_ensemble_orbit_and_stochastic_map) {
 }
 END_TEST
 
+/* The Gaussian map x ← x − η∇f0 + ησξ (Rmk 16) has the same law: TV to Gibbs < 0.03. */
+START_TEST(gaussian_map_gibbs) {
+  cgd_run_config c = base("gaussian", "quartic", "sin", 1e-6, 0.1, 1000);
+  c.ensemble = 100000;
+  c.map = CGD_MAP_GAUSSIAN;
+  json_t *s = run(&c);
+  double tv = num(s, "gibbs", "tv");
+  ck_assert_msg(tv < 0.03, "gaussian map: TV to Gibbs %.4f", tv);
+  json_decref(s);
+}
+END_TEST
+
 /* η ≪ ε (η = 0.2ε): GD converges to a stationary point, every particle stops moving. */
 START_TEST(small_rate_converges) {
   cgd_run_config c = base("small", "quartic", "sin", 1e-6, 2e-7, 20000);
@@ -194,6 +206,7 @@ int main(void) {
   TCase *tc = tcase_create("analytic");
   tcase_set_timeout(tc, 900);
   tcase_add_test(tc, quartic_gibbs_ensemble_orbit_and_stochastic_map);
+  tcase_add_test(tc, gaussian_map_gibbs);
   tcase_add_test(tc, small_rate_converges);
   tcase_add_test(tc, matyas_2d_gibbs_and_relaxation_warning);
   tcase_add_test(tc, double_well_barrier);

@@ -6,14 +6,21 @@
 #ifndef CHAOSGD_RNG_H
 #define CHAOSGD_RNG_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* 64 random bits. */
 uint64_t cgd_rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
 /* Uniform in [0, 1), 53 random bits. */
 double cgd_rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
-/* Standard normal (Box-Muller on two draws of the same (seed, stream, index)). */
+/* Standard normal: Box-Muller, sqrt(−2 ln u1)·cos(2π u2), with u1 from (seed, stream,
+ * index) and u2 from the same index of a disjoint stream; log (1 ULP) and cos (3.5 ULP)
+ * are SLEEF's deterministic vector functions (same bits on AVX-512 and AVX2). */
 double cgd_rng_normal(uint64_t seed, uint64_t stream, uint64_t index);
+/* out[i] = cgd_rng_normal(seed, stream, index0 + i) for i < n, bit for bit, in batches
+ * (vectorised hashing, log and sincos: ~3 ns per draw instead of ~40). */
+void cgd_rng_normal_fill(uint64_t seed, uint64_t stream, uint64_t index0, size_t n,
+                         double *out);
 
 /* Stream identifiers used by the library, so that two uses never share draws. */
 enum {
