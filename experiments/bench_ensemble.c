@@ -39,11 +39,11 @@ static int never(void *u, uint64_t t) {
   return 0;
 }
 
-static double run_lib(const cgd_objective *obj, size_t n, uint64_t steps, int threads,
-                      const double *x0, double *x) {
+static double run_lib(const cgd_objective *obj, cgd_map_kind kind, size_t n, uint64_t steps,
+                      int threads, const double *x0, double *x) {
   cgd_map *m;
   cgd_error err;
-  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 0.1};
+  cgd_map_opts mo = {.kind = kind, .lr = 0.1, .gamma = 0.9, .seed = 1, .sigma2 = {0.5, 0}};
   if (cgd_map_create(&mo, obj, n, &m, &err)) {
     fprintf(stderr, "bench_ensemble: %s\n", err.msg);
     exit(1);
@@ -101,11 +101,11 @@ int main(int argc, char **argv) {
   enum { REPS = 5 };
   double one[REPS], two[REPS];
   int same = 1;
-  run_lib(obj, n, 2, 1, x0, x1); /* warm-up */
+  run_lib(obj, CGD_MAP_GD, n, 2, 1, x0, x1); /* warm-up */
   for (int r = 0; r < REPS; r++) {
-    one[r] = run_lib(obj, n, steps, 1, x0, x1);
+    one[r] = run_lib(obj, CGD_MAP_GD, n, steps, 1, x0, x1);
     memcpy(x2, x1, n * sizeof *x2);
-    two[r] = run_lib(obj, n, steps, 2, x0, x1);
+    two[r] = run_lib(obj, CGD_MAP_GD, n, steps, 2, x0, x1);
     same &= memcmp(x1, x2, n * sizeof *x1) == 0;
   }
   sort(one, REPS);
@@ -119,6 +119,16 @@ int main(int argc, char **argv) {
          one[0], one[4], plain / one[2]);
   printf("  %-34s %12.2f %7.2f - %5.2f %9.1f\n", "chaosgd loop, SLEEF, 2 threads", two[2],
          two[0], two[4], plain / two[2]);
+  /* the other maps on the same objective, one thread (for scale; no target) */
+  const cgd_map_kind others[] = {CGD_MAP_HEAVYBALL, CGD_MAP_STOCHASTIC, CGD_MAP_GAUSSIAN};
+  for (int k = 0; k < 3; k++) {
+    double t3[3];
+    for (int r = 0; r < 3; r++) t3[r] = run_lib(obj, others[k], n, steps, 1, x0, x1);
+    sort(t3, 3);
+    char name[64];
+    snprintf(name, sizeof name, "map %s, 1 thread", cgd_map_kind_name(others[k]));
+    printf("  %-34s %12.2f %7.2f - %5.2f %9.1f\n", name, t3[1], t3[0], t3[2], plain / t3[1]);
+  }
   printf("# 1 vs 2 threads bit-identical: %s   (checksum of the plain loop: %.6g)\n",
          same ? "yes" : "NO", sink);
   free(x0);

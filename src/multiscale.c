@@ -402,8 +402,7 @@ static int ms_noise(void *ctx, size_t n, uint64_t seed, uint64_t index0, double 
     case F1_SIN:
     case F1_NEGCOS:
     case F1_SINCOS2D:
-      for (size_t q = 0; q < md; q++)
-        u[q] = TWO_PI * cgd_rng_uniform(seed, CGD_STREAM_NOISE, k0 + q);
+      cgd_rng_uniform_fill(seed, CGD_STREAM_NOISE, k0, md, TWO_PI, u);
       c->trig(md, u, 1.0, s, co);
       if (c->k1 == F1_SIN)
         for (size_t q = 0; q < md; q++) o[q] = -co[q];
@@ -416,10 +415,8 @@ static int ms_noise(void *ctx, size_t n, uint64_t seed, uint64_t index0, double 
         }
       break;
     case F1_QUASI:
-      for (size_t q = 0; q < m; q++) {
-        u[q] = TWO_PI * cgd_rng_uniform(seed, CGD_STREAM_NOISE, k0 + q);
-        u[BLK + q] = TWO_PI * cgd_rng_uniform(seed, STREAM_NOISE_2, k0 + q);
-      }
+      cgd_rng_uniform_fill(seed, CGD_STREAM_NOISE, k0, m, TWO_PI, u);
+      cgd_rng_uniform_fill(seed, STREAM_NOISE_2, k0, m, TWO_PI, u + BLK);
       c->trig(m, u, 1.0, s, co);
       c->trig(m, u + BLK, 1.0, s + BLK, co + BLK);
       for (size_t q = 0; q < m; q++) o[q] = -(co[q] + M_SQRT2 * co[BLK + q]);
@@ -427,8 +424,7 @@ static int ms_noise(void *ctx, size_t n, uint64_t seed, uint64_t index0, double 
     case F1_MADEUP:
     case F1_EXPR: {
       if (c->k1 == F1_MADEUP)
-        for (size_t q = 0; q < md; q++)
-          u[q] = MADEUP_PERIOD * cgd_rng_uniform(seed, CGD_STREAM_NOISE, k0 + q);
+        cgd_rng_uniform_fill(seed, CGD_STREAM_NOISE, k0, md, MADEUP_PERIOD, u);
       else {
         const double L = 2000.0 * M_PI * c->eps;
         for (size_t q = 0; q < md; q++)

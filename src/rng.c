@@ -39,6 +39,17 @@ double cgd_rng_uniform(uint64_t seed, uint64_t stream, uint64_t index) {
   return (double)(cgd_rng_u64(seed, stream, index) >> 11) * 0x1.0p-53;
 }
 
+CGD_CLONES static void uniform_fill(uint64_t key, uint64_t index0, size_t n, double scale,
+                                    double *restrict out) {
+  for (size_t i = 0; i < n; i++)
+    out[i] = scale * ((double)(mix64(key + (index0 + i + 1) * GOLDEN) >> 11) * 0x1.0p-53);
+}
+
+void cgd_rng_uniform_fill(uint64_t seed, uint64_t stream, uint64_t index0, size_t n,
+                          double scale, double *out) {
+  uniform_fill(key_of(seed, stream), index0, n, scale, out);
+}
+
 /* ---------------------------------------------------------------- normals, in batches */
 
 /* u1 in (0, 1) (never 0: log), u2 in [0, 1): the two uniforms of Box-Muller for each

@@ -59,6 +59,9 @@ START_TEST(batch_equals_scalar) {
   cgd_rng_normal_fill(5, 4, 12345 + 7, N - 7, b + 7);
   ck_assert_mem_eq(a, b, sizeof a);
   for (size_t i = 0; i < N; i++) ck_assert(isfinite(a[i]));
+  cgd_rng_uniform_fill(5, 4, 999, N, 2.5, a);
+  for (size_t i = 0; i < N; i++) b[i] = 2.5 * cgd_rng_uniform(5, 4, 999 + i);
+  ck_assert_mem_eq(a, b, sizeof a);
 }
 END_TEST
 

@@ -13,6 +13,10 @@
 uint64_t cgd_rng_u64(uint64_t seed, uint64_t stream, uint64_t index);
 /* Uniform in [0, 1), 53 random bits. */
 double cgd_rng_uniform(uint64_t seed, uint64_t stream, uint64_t index);
+/* out[i] = scale · cgd_rng_uniform(seed, stream, index0 + i) for i < n, bit for bit, in
+ * one vectorised pass. */
+void cgd_rng_uniform_fill(uint64_t seed, uint64_t stream, uint64_t index0, size_t n,
+                          double scale, double *out);
 /* Standard normal: Box-Muller, sqrt(−2 ln u1)·cos(2π u2), with u1 from (seed, stream,
  * index) and u2 from the same index of a disjoint stream; log (1 ULP) and cos (3.5 ULP)
  * are SLEEF's deterministic vector functions (same bits on AVX-512 and AVX2). */
