@@ -742,6 +742,9 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     json_object_set_new(sum, "k_below_critical", json_boolean(cfg->k < kc));
   }
 
+  /* the main run's files are complete now, whatever happens to the comparison run */
+  if ((rc = cgd_outfile_commit(&trace, err)) || (rc = cgd_outfile_commit(&hist, err))) goto done;
+
   /* the same initial ensemble through a second map: distance between the two laws */
   if (cfg->compare && run_rc == CGD_OK && n > 1) {
     s2 = s;
@@ -762,8 +765,19 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
       goto done;
     }
     cgd_loop_result lr2;
-    rc = run_loop(cfg, obj, cfg->compare_map, sigma2, x0, &s2, &lr2, x2, err);
-    if (rc) goto done;
+    int crc = run_loop(cfg, obj, cfg->compare_map, sigma2, x0, &s2, &lr2, x2, err);
+    if (crc == CGD_EINTERRUPTED || crc == CGD_EDIVERGED) {
+      /* the run's own results stand; the comparison is reported as what stopped it */
+      run_rc = crc;
+      run_err = *err;
+      cgd_summary_status(sum, verdict, run_rc, &run_err, lr.bad_step, cfg->iters, lr.steps);
+      json_object_set_new(sum, "compare", json_pack("{s:s, s:s, s:s}", "map",
+                                                    cgd_map_kind_name(cfg->compare_map),
+                                                    "status", cgd_status_name(crc),
+                                                    "message", err->msg));
+      goto summary;
+    }
+    if ((rc = crc)) goto done;
     cgd_outfile cf;
     if ((rc = cgd_outfile_open(&cf, res->dir, "compare.csv", err))) goto done;
     fprintf(cf.fp, "step,tv,hellinger,kl,w1,ks,%s_tv_gibbs,%s_tv_gibbs\n",
@@ -795,10 +809,10 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     json_object_set_new(sum, "compare", cj);
   }
 
+summary:
   json_object_set_new(sum, "seconds", json_real(res->seconds));
   json_object_set_new(sum, "ns_per_particle_step",
                       jreal(lr.steps ? 1e9 * res->seconds / ((double)lr.steps * (double)n) : NAN));
-  if ((rc = cgd_outfile_commit(&trace, err)) || (rc = cgd_outfile_commit(&hist, err))) goto done;
   if (cfg->plots && (s.any_obs || s.orbit_n)) {
     if ((rc = plot_ms(res->dir, &s, n == 1 ? lr.steps : hsteps[s.next_h ? s.next_h - 1 : 0],
                       &res->plots_skipped, err)))
