@@ -154,9 +154,9 @@ if [ "$from_given" = 1 ]; then
   origin=$src
 else
   if command -v curl >/dev/null 2>&1; then
-    curl -fsSL --retry 3 --connect-timeout 30 -o "$tmp" "$URL" || die 3 "download failed (curl): $URL"
+    curl -fsSL --retry 3 --connect-timeout 30 -o "$tmp" "$URL" || die 3 "download failed (curl): $URL (offline? install from a local copy: $0 --from DIR)"
   elif command -v wget >/dev/null 2>&1; then
-    wget -q --tries=3 --timeout=30 -O "$tmp" "$URL" || die 3 "download failed (wget): $URL"
+    wget -q --tries=3 --timeout=30 -O "$tmp" "$URL" || die 3 "download failed (wget): $URL (offline? install from a local copy: $0 --from DIR)"
   else
     die 3 "neither curl nor wget is installed (apt-get install curl), or use --from DIR"
   fi
