@@ -82,6 +82,10 @@ echo '{"objective": "mlp", "lr": "fast"}' > "$W/badcfg.json"
 expect_exit 3 "malformed config.json" "$T" --config "$W/badcfg.json"
 grep -q '"lr"' "$W/err" && ok || bad "config error does not name the key"
 
+# without gnuplot on PATH a run writes all its data and says the plots were skipped
+env PATH=/nonexistent "$T" --data "$DATA" --iters 20 --out "$W/nognu" >/dev/null 2>"$W/err" || bad "run without gnuplot"
+grep -q 'plots skipped' "$W/err" && grep -q '"plots": "skipped (no gnuplot)"' "$W/nognu/summary.json" && [ -s "$W/nognu/trace.csv" ] && ok || bad "missing gnuplot not reported"
+
 # holdout: a deterministic share of rows is kept out and its loss logged
 run --iters 50 --holdout 0.2 --seed 3 --out "$W/ho" >/dev/null || bad "holdout run"
 [ "$(head -1 "$W/ho/trace.csv")" = "step,loss,grad_norm,param_norm,holdout_loss" ] && ok || bad "holdout trace header"
