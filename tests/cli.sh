@@ -152,6 +152,7 @@ expect_exit 2 "expression syntax error" "$T" --f0 'x^' --iters 10 --out "$W/e" -
 grep -q 'column' "$W/err" && ok || bad "expression error does not name the column"
 expect_exit 2 "unknown name in expression" "$T" --f0 'x^2 + foo' --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "stochastic map on the MLP" "$T" --map stochastic
+expect_exit 2 "--compare-map on a single orbit" "$T" --f0 quartic --compare-map stochastic --iters 10
 expect_exit 2 "bad --x0" "$T" --f0 quartic --x0 uniform:1 --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "2-D point for a 1-D objective" "$T" --f0 quartic --x0 0.1,0.2 --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "bad --hist-at" "$T" --f0 quartic --ensemble 10 --hist-at 10,x --iters 10 --out "$W/e" --no-plots

@@ -317,6 +317,9 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
     return 1;
   }
   if (*nlr == 0) lrs[(*nlr)++] = c->lr;
+  if (c->f0[0] && c->compare && c->ensemble < 2)
+    return cgd_fail(err, CGD_EUSAGE,
+                    "--compare-map compares two ensembles: give --ensemble N with N > 1");
   if (!c->f0[0] && (c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN || c->compare ||
                     c->ensemble > 1))
     return cgd_fail(err, CGD_EUSAGE,
