@@ -18,20 +18,7 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/rng.h"
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static void sort(double *v, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-}
+#include "bench_util.h"
 
 static int never(void *u, uint64_t t) {
   (void)u;
@@ -53,13 +40,13 @@ static double run_lib(const cgd_objective *obj, cgd_map_kind kind, size_t n, uin
   cgd_observer ob = {.wants = never};
   cgd_loop_opts lo = {.iters = steps, .loss_limit = INFINITY};
   cgd_loop_result r;
-  double t = now_s();
+  double t = bench_now_s();
   /* the final step is always observed (f and ∇f of all particles): included, as in a run */
   if (cgd_loop_run(&lo, obj, m, n, x, &ob, &r, &err)) {
     fprintf(stderr, "bench_ensemble: %s\n", err.msg);
     exit(1);
   }
-  t = now_s() - t;
+  t = bench_now_s() - t;
   cgd_map_free(m);
   return 1e9 * t / ((double)n * (double)steps);
 }
@@ -86,13 +73,13 @@ int main(int argc, char **argv) {
 
   /* plain scalar loop with libm: the reference */
   memcpy(x2, x0, n * sizeof *x2);
-  double t = now_s();
+  double t = bench_now_s();
   for (uint64_t s = 0; s < steps; s++)
     for (size_t i = 0; i < n; i++) {
       double x = x2[i];
       x2[i] = x - lr * (x * x * x + cos(x / eps));
     }
-  double plain = 1e9 * (now_s() - t) / ((double)n * (double)steps);
+  double plain = 1e9 * (bench_now_s() - t) / ((double)n * (double)steps);
   double sink = 0;
   for (size_t i = 0; i < n; i++) sink += x2[i];
 
@@ -108,8 +95,8 @@ int main(int argc, char **argv) {
     two[r] = run_lib(obj, CGD_MAP_GD, n, steps, 2, x0, x1);
     same &= memcmp(x1, x2, n * sizeof *x1) == 0;
   }
-  sort(one, REPS);
-  sort(two, REPS);
+  bench_median(one, REPS);
+  bench_median(two, REPS);
 
   printf("# bench_ensemble: GD on quartic + sin, eps = %g, lr = %g, %zu particles, %llu steps\n",
          eps, lr, n, (unsigned long long)steps);
@@ -124,7 +111,7 @@ int main(int argc, char **argv) {
   for (int k = 0; k < 3; k++) {
     double t3[3];
     for (int r = 0; r < 3; r++) t3[r] = run_lib(obj, others[k], n, steps, 1, x0, x1);
-    sort(t3, 3);
+    bench_median(t3, 3);
     char name[64];
     snprintf(name, sizeof name, "map %s, 1 thread", cgd_map_kind_name(others[k]));
     printf("  %-34s %12.2f %7.2f - %5.2f %9.1f\n", name, t3[1], t3[0], t3[2], plain / t3[1]);

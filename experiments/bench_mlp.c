@@ -15,21 +15,7 @@
 #include "chaosgd/dataset.h"
 #include "chaosgd/mlp.h"
 
-static double now_s(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
-static double median(double *v, int n) {
-  for (int i = 1; i < n; i++)
-    for (int j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      double t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
-  return v[n / 2];
-}
+#include "bench_util.h"
 
 /* Peak-ish dgemm rate: square 1024 products, best of 5 (the machine's best, as a bound should be). */
 static double dgemm_gflops(void) {
@@ -38,10 +24,10 @@ static double dgemm_gflops(void) {
   for (int i = 0; i < N * N; i++) A[i] = B[i] = 1.0 / (1 + i % 7);
   double best = 1e30;
   for (int r = 0; r < 5; r++) {
-    double t = now_s();
+    double t = bench_now_s();
     /* C <- A B */
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, N, N, N, 1.0, A, N, B, N, 0.0, C, N);
-    t = now_s() - t;
+    t = bench_now_s() - t;
     best = t < best ? t : best;
   }
   free(A);
@@ -51,7 +37,7 @@ static double dgemm_gflops(void) {
 /* Time GD steps (gradient + one axpy) until at least min_s seconds have passed. */
 static double time_steps(cgd_mlp *m, double *theta, double *g, size_t P, int ref, double min_s) {
   size_t reps = 0;
-  double t0 = now_s(), t;
+  double t0 = bench_now_s(), t;
   do {
     for (int k = 0; k < 10; k++) {
       if (ref)
@@ -61,7 +47,7 @@ static double time_steps(cgd_mlp *m, double *theta, double *g, size_t P, int ref
       cblas_daxpy((int)P, -1e-4, g, 1, theta, 1); /* θ <- θ − η g (tiny η: stays bounded) */
     }
     reps += 10;
-    t = now_s() - t0;
+    t = bench_now_s() - t0;
   } while (t < min_s);
   return 1e6 * t / (double)reps;
 }
@@ -133,17 +119,17 @@ int main(int argc, char **argv) {
       elem_r[r] = 1e-3 * tm.ns_elementwise / (double)tm.calls;
       ref_r[r] = time_steps(m, theta, g, P, 1, min_s);
     }
-    double fast = median(fast_r, REPS), ref = median(ref_r, REPS);
+    double fast = bench_median(fast_r, REPS), ref = bench_median(ref_r, REPS);
     double bound = flops / (gf * 1e9) * 1e6;
     printf("  %5zu %6zu %9.0f | %9.1f %9.1f %9.1f | %9.1f %7.1f | %8.1f %7.2f\n", H, P,
-           flops / 1e3, fast, median(blas_r, REPS), median(elem_r, REPS), ref, ref / fast, bound,
+           flops / 1e3, fast, bench_median(blas_r, REPS), bench_median(elem_r, REPS), ref, ref / fast, bound,
            fast / bound);
     if (k == 0) /* the paper's size: where the BLAS time goes */
       snprintf(split, sizeof split,
                "# H = 16 BLAS calls (us): forward dgemm (K = %zu) %.1f, forward dgemv %.1f, "
                "backward dgemv %.1f, backward dgemm (K = n) %.1f\n",
-               d, median(call_r[0], REPS), median(call_r[1], REPS), median(call_r[2], REPS),
-               median(call_r[3], REPS));
+               d, bench_median(call_r[0], REPS), bench_median(call_r[1], REPS), bench_median(call_r[2], REPS),
+               bench_median(call_r[3], REPS));
     free(theta);
     cgd_mlp_free(m);
   }

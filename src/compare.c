@@ -9,6 +9,12 @@
 
 #define jreal cgd_jreal
 
+/* A run's directory relative to the comparison directory (its last path component). */
+static const char *leaf(const char *dir) {
+  const char *slash = strrchr(dir, '/');
+  return slash ? slash + 1 : dir;
+}
+
 int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run_result *runs,
                       size_t nruns, int plots, int *plots_skipped, cgd_error *err) {
   int rc;
@@ -22,8 +28,7 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
     const cgd_run_result *R = &runs[r];
     const cgd_tail_stats *t = &R->tail;
     const char *verdict = R->verdict[0] ? R->verdict : "none";
-    const char *rel = strrchr(R->dir, '/');
-    rel = rel ? rel + 1 : R->dir;
+    const char *rel = leaf(R->dir);
     char period[16] = ""; /* empty when there is none (as null in comparison.json) */
     if (R->have_tail && t->period) snprintf(period, sizeof period, "%d", t->period);
     fprintf(csv.fp, "%.17g,%s,%s,%s,%s,%llu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
@@ -98,8 +103,7 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
                  "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\n"
                  "plot ");
   for (size_t r = 0; r < nruns; r++) {
-    const char *rel = strrchr(runs[r].dir, '/');
-    rel = rel ? rel + 1 : runs[r].dir;
+    const char *rel = leaf(runs[r].dir);
     fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using 1:2 with lines title 'lr = %g (%s)'",
             r ? ", " : "", rel, cfgs[r].lr,
             runs[r].verdict[0] ? runs[r].verdict : "none");
@@ -112,15 +116,13 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
                  "set title 'last 10%% of the steps, each loss over its mean in that window'\n"
                  "set ylabel 'loss / window mean'\n");
   for (size_t r = 0; r < nruns; r++) {
-    const char *rel = strrchr(runs[r].dir, '/');
-    rel = rel ? rel + 1 : runs[r].dir;
+    const char *rel = leaf(runs[r].dir);
     fprintf(gp.fp, "stats '%s/trace.csv' every ::1 using ($1 >= %llu ? $2 : NaN) name 'W%zu' nooutput\n",
             rel, (unsigned long long)(last - last / 10), r);
   }
   fprintf(gp.fp, "plot ");
   for (size_t r = 0; r < nruns; r++) {
-    const char *rel = strrchr(runs[r].dir, '/');
-    rel = rel ? rel + 1 : runs[r].dir;
+    const char *rel = leaf(runs[r].dir);
     fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using ($1 >= %llu ? $1 : NaN):($2/W%zu_mean) "
                    "with lines title 'lr = %g'",
             r ? ", " : "", rel, (unsigned long long)(last - last / 10), r, cfgs[r].lr);

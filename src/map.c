@@ -13,7 +13,6 @@ struct cgd_map {
   double c;      /* nag-sc coefficient */
   double sigma[2];
   double *state; /* heavyball: v; nag-sc: y (n × dim); NULL otherwise */
-  int state_init;
 };
 
 /* x <- x − η g. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its vector

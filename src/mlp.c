@@ -50,8 +50,6 @@ void cgd_mlp_free(cgd_mlp *m) {
 }
 
 size_t cgd_mlp_nparams(const cgd_mlp *m) { return m->H * m->d + 2 * m->H + 1; }
-size_t cgd_mlp_hidden(const cgd_mlp *m) { return m->H; }
-size_t cgd_mlp_inputs(const cgd_mlp *m) { return m->d; }
 
 static double now_ns(void) {
   struct timespec ts;

@@ -49,7 +49,6 @@ void cgd_run_config_defaults(cgd_run_config *c) {
 
 void cgd_run_result_clear(cgd_run_result *r) {
   free(r->theta_final);
-  free(r->loss);
   memset(r, 0, sizeof *r);
 }
 
@@ -136,6 +135,46 @@ json_t *cgd_tail_json(const cgd_tail_stats *ts, const char *what) {
   json_object_set_new(tj, "lag1_autocorr_increments", cgd_jreal(ts->lag1_autocorr_incr));
   json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
   return tj;
+}
+
+int cgd_run_config_check(const cgd_run_config *c, cgd_error *err) {
+  if (!(c->lr > 0) || !isfinite(c->lr))
+    return cgd_fail(err, CGD_EUSAGE, "--lr must be a positive number (got %g)", c->lr);
+  if (!(c->tail_frac > 0 && c->tail_frac <= 1))
+    return cgd_fail(err, CGD_EUSAGE, "--tail must be in (0, 1] (got %g)", c->tail_frac);
+  if (!(c->loss_limit > 0))
+    return cgd_fail(err, CGD_EUSAGE, "--loss-limit must be positive (got %g)", c->loss_limit);
+  if (!c->f0[0]) {
+    if (c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN || c->compare ||
+        c->ensemble > 1 || c->hist_at[0])
+      return cgd_fail(err, CGD_EUSAGE,
+                      "--map stochastic/gaussian, --compare-map, --ensemble and --hist-at need "
+                      "an analytic objective (--f0 ...)");
+    return CGD_OK;
+  }
+  if (c->ensemble < 1) return cgd_fail(err, CGD_EUSAGE, "--ensemble must be >= 1");
+  if (c->compare && c->ensemble < 2)
+    return cgd_fail(err, CGD_EUSAGE,
+                    "--compare-map compares two ensembles: give --ensemble N with N > 1");
+  if (c->hist_at[0] && c->ensemble < 2)
+    return cgd_fail(err, CGD_EUSAGE,
+                    "--hist-at takes ensemble snapshots: give --ensemble N with N > 1 (a "
+                    "single orbit has one time histogram after --burn-in)");
+  if (!(c->hist_hi > c->hist_lo) || !isfinite(c->hist_lo) || !isfinite(c->hist_hi))
+    return cgd_fail(err, CGD_EUSAGE, "--hist-range: need finite LO < HI");
+  if (!(c->eps > 0) || !isfinite(c->eps))
+    return cgd_fail(err, CGD_EUSAGE, "--eps must be a positive number (got %g)", c->eps);
+  return CGD_OK;
+}
+
+int cgd_run_tail(const cgd_run_config *cfg, const double *L, size_t nobs, cgd_run_result *res,
+                 cgd_error *err) {
+  if (nobs < 3) return CGD_OK;
+  size_t start = (size_t)floor((1.0 - cfg->tail_frac) * (double)(nobs - 1));
+  if (nobs - start < 2) start = nobs - 2;
+  int rc = cgd_tail_stats_compute(L, nobs, start, &cfg->verdict, &res->tail, err);
+  if (!rc) res->have_tail = 1;
+  return rc;
 }
 
 void cgd_progress(double *last, double t0, uint64_t t, uint64_t iters, double value) {
@@ -334,7 +373,6 @@ typedef struct mlp_obs {
   int have_prev;
   double t0, last_progress;
   int tty;
-  cgd_hist *h;
 } mlp_obs;
 
 double cgd_now_s(void) {
@@ -486,17 +524,14 @@ void cgd_default_run_dir(const char *what, char *dir, size_t len) {
 int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res,
             cgd_error *err) {
   memset(res, 0, sizeof *res);
+  int rc = cgd_run_config_check(cfg, err);
+  if (rc) return rc;
   if (cfg->f0[0]) return cgd_run_ms(cfg, res, err);
   /* resolved defaults that depend on the run type */
   cgd_run_config local = *cfg;
   if (!local.hist_bins) local.hist_bins = 40;
   if (!local.log_every) local.log_every = 1;
   cfg = &local;
-  int rc;
-  if (cfg->log_every < 1) return cgd_fail(err, CGD_EUSAGE, "--log-every must be >= 1");
-  if (cfg->hist_bins < 1) return cgd_fail(err, CGD_EUSAGE, "--hist-bins must be >= 1");
-  if (!(cfg->tail_frac > 0 && cfg->tail_frac <= 1))
-    return cgd_fail(err, CGD_EUSAGE, "--tail must be in (0, 1] (got %g)", cfg->tail_frac);
 
   cgd_dataset *ds = NULL, *train = NULL, *test = NULL;
   cgd_mlp *mlp = NULL, *mlp_test = NULL;
@@ -632,18 +667,11 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
   res->final_loss = nobs ? s.L[nobs - 1] : NAN;
   json_t *sum = json_object();
   const char *verdict = "none";
-  if (nobs >= 3) {
-    size_t start = (size_t)floor((1.0 - cfg->tail_frac) * (double)(nobs - 1));
-    if (nobs - start < 2) start = nobs - 2;
-    int trc = cgd_tail_stats_compute(s.L, nobs, start, &cfg->verdict, &res->tail, err);
-    if (trc) {
-      rc = trc;
-      json_decref(sum);
-      goto done;
-    }
-    res->have_tail = 1;
-    verdict = cgd_verdict_name(res->tail.verdict);
+  if ((rc = cgd_run_tail(cfg, s.L, nobs, res, err))) {
+    json_decref(sum);
+    goto done;
   }
+  if (res->have_tail) verdict = cgd_verdict_name(res->tail.verdict);
   if (run_rc == CGD_EDIVERGED) verdict = "diverged";
   cgd_summary_status(sum, verdict, run_rc, &run_err, lr.bad_step, cfg->iters, lr.steps);
   snprintf(res->verdict, sizeof res->verdict, "%s", verdict);
@@ -703,9 +731,6 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
   res->nparams = P;
   res->theta_final = s.prev;
   s.prev = NULL;
-  res->loss = s.L;
-  res->nloss = nobs;
-  s.L = NULL;
   rc = run_rc;
   *err = run_err;
 

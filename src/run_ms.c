@@ -58,6 +58,11 @@ static int sample_x0(const char *spec, size_t dim, size_t n, uint64_t seed, doub
   return CGD_OK;
 }
 
+static int cmp_u64(const void *a, const void *b) {
+  uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+  return (x > y) - (x < y);
+}
+
 /* Sorted, de-duplicated list of steps "10,100,1000" (steps beyond iters dropped), plus
  * iters itself. */
 static int parse_steps(const char *s, uint64_t iters, uint64_t **out, size_t *n,
@@ -83,12 +88,7 @@ static int parse_steps(const char *s, uint64_t iters, uint64_t **out, size_t *n,
     p = *end ? end + 1 : end;
   }
   v[k++] = iters;
-  for (size_t i = 1; i < k; i++) /* insertion sort: lists are short */
-    for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
-      uint64_t t = v[j];
-      v[j] = v[j - 1];
-      v[j - 1] = t;
-    }
+  qsort(v, k, sizeof *v, cmp_u64);
   size_t m = 0;
   for (size_t i = 0; i < k; i++)
     if (!m || v[m - 1] != v[i]) v[m++] = v[i];
@@ -121,7 +121,7 @@ typedef struct ms_obs {
   /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
    * bit 1: by overshoot of the macro map x − η f0'(x)) */
   unsigned char *crossed;
-  double *f0g_scratch[CGD_LOOP_SLOTS];
+  struct { double *x; size_t *idx; } cross[CGD_LOOP_SLOTS]; /* per-slot gather buffers */
   double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
   double t0, last_progress;
   int tty;
@@ -262,20 +262,22 @@ static void ms_block_done(void *user, size_t slot, uint64_t t, size_t i0, size_t
   /* a crossing of x = 0; it is the macro map's overshoot when x − η f0'(x) alone would
    * already land on the other side (e.g. a particle started high on a steep wall). Only
    * the particles that crossed are gathered and evaluated, in one batch. */
-  if (!s->f0g_scratch[slot]) {
-    s->f0g_scratch[slot] = malloc(3 * nb * sizeof(double));
-    if (!s->f0g_scratch[slot]) {
+  if (!s->cross[slot].x) {
+    s->cross[slot].x = malloc(2 * nb * sizeof(double));
+    s->cross[slot].idx = malloc(nb * sizeof(size_t));
+    if (!s->cross[slot].x || !s->cross[slot].idx) {
       s->status = CGD_ENOMEM;
       return;
     }
   }
-  double *xs = s->f0g_scratch[slot], *g0 = xs + nb, *idx = g0 + nb;
+  double *xs = s->cross[slot].x, *g0 = xs + nb;
+  size_t *idx = s->cross[slot].idx;
   /* branch-free gather: crossings are frequent and unpredictable, so a branch per
    * particle would cost more than the scan itself */
   size_t nc = 0;
   for (size_t i = 0; i < nb; i++) {
     xs[nc] = x_old[i];
-    idx[nc] = (double)i;
+    idx[nc] = i;
     nc += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
   }
   if (!nc) return;
@@ -287,7 +289,7 @@ static void ms_block_done(void *user, size_t slot, uint64_t t, size_t i0, size_t
   const double lr = s->cfg->lr;
   for (size_t k = 0; k < nc; k++) {
     const double macro = xs[k] - lr * g0[k];
-    s->crossed[i0 + (size_t)idx[k]] |= (macro < 0) != (xs[k] < 0) ? 2 : 1;
+    s->crossed[i0 + idx[k]] |= (macro < 0) != (xs[k] < 0) ? 2 : 1;
   }
 }
 
@@ -479,9 +481,6 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
   if (!cfg->log_every)
     /* an ensemble row costs a full evaluation of every particle: keep them to ~1000 */
     cfg->log_every = cfg->ensemble > 1 ? (cfg->iters / 1000 > 10 ? cfg->iters / 1000 : 10) : 1;
-  if (cfg->ensemble < 1) return cgd_fail(err, CGD_EUSAGE, "--ensemble must be >= 1");
-  if (!(cfg->hist_hi > cfg->hist_lo))
-    return cgd_fail(err, CGD_EUSAGE, "--hist-range: need LO < HI");
   cgd_ms_spec spec = {.f0 = cfg->f0, .f1 = cfg->f1[0] ? cfg->f1 : "none", .eps = cfg->eps,
                       .k = cfg->k, .nparams = cfg->nparams, .param_names = pn,
                       .param_values = cfg->param_values};
@@ -674,14 +673,9 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
              (unsigned long long)hsteps[s.next_h - 1]);
     gsource = gsrc;
   }
-  if (n == 1 && s.any_obs && s.last_obs >= 2) {
-    size_t nobs = (size_t)s.last_obs + 1;
-    size_t start = (size_t)floor((1.0 - cfg->tail_frac) * (double)(nobs - 1));
-    if (nobs - start < 2) start = nobs - 2;
-    if (!cgd_tail_stats_compute(s.L, nobs, start, &cfg->verdict, &res->tail, err)) {
-      res->have_tail = 1;
-      verdict = cgd_verdict_name(res->tail.verdict);
-    }
+  if (n == 1 && s.any_obs) {
+    if ((rc = cgd_run_tail(cfg, s.L, (size_t)s.last_obs + 1, res, err))) goto done;
+    if (res->have_tail) verdict = cgd_verdict_name(res->tail.verdict);
   }
   double max_move = 0;
   if (n > 1) {
@@ -755,7 +749,7 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
     s2.crossed = NULL;
     s2.tty = 0;
     s2.next_h = 0;
-    memset(s2.f0g_scratch, 0, sizeof s2.f0g_scratch);
+    memset(s2.cross, 0, sizeof s2.cross);
     memset(s2.max_move, 0, sizeof s2.max_move);
     s2.probs = calloc(nh * ncell, sizeof *s2.probs);
     s2.dist = calloc(nh, sizeof *s2.dist);
@@ -840,7 +834,10 @@ done:
   free(s.dist);
   free(s.L);
   free(s.crossed);
-  for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) free(s.f0g_scratch[k]);
+  for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) {
+    free(s.cross[k].x);
+    free(s.cross[k].idx);
+  }
   cgd_hist_free(s.orbit1);
   cgd_hist2d_free(s.orbit2);
   if (s2.probs != s.probs) free(s2.probs);

@@ -2,7 +2,6 @@
  * Fixture files are written to a fresh mkdtemp directory per test; the Airfoil checks
  * use the fetched file named by CGD_AIRFOIL and fail (never skip) when it is missing. */
 #include <check.h>
-#include <ftw.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -15,6 +14,8 @@
 #include "chaosgd/sha256.h"
 #include "chaosgd/status.h"
 
+#include "check_main.h"
+
 /* Check fixtures can only talk to tests through file-scope state; each test runs in
  * its own forked process, so this is per test. */
 static char tmpdir[1024];
@@ -25,15 +26,8 @@ static void setup(void) {
   ck_assert_msg(mkdtemp(tmpdir) != NULL, "mkdtemp failed for %s", tmpdir);
 }
 
-static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw) {
-  (void)sb;
-  (void)flag;
-  (void)ftw;
-  return remove(p);
-}
-
 static void teardown(void) {
-  if (tmpdir[0]) nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+  if (tmpdir[0]) cgd_rm_tree(tmpdir);
 }
 
 /* Write len bytes (len < 0: strlen) to tmpdir/name; path receives the full name. */
@@ -605,9 +599,5 @@ static Suite *dataset_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(dataset_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(dataset_suite());
 }

@@ -9,6 +9,8 @@
 
 #include "chaosgd/expr.h"
 
+#include "check_main.h"
+
 /* Closed forms and the AD evaluate the same functions with different operation orders,
  * so agreement is to a few ulps; 1e-13 relative leaves room for ~500 ulps. */
 #define RTOL 1e-13
@@ -437,9 +439,5 @@ int main(void) {
   tcase_add_test(tc, test_batch_equals_pointwise);
   tcase_add_test(tc, test_threads);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(s);
 }

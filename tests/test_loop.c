@@ -10,6 +10,8 @@
 #include "chaosgd/map.h"
 #include "chaosgd/objective.h"
 
+#include "check_main.h"
+
 typedef struct { double a; int nan_at_eval; int evals; } quad_ctx;
 
 static int quad_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
@@ -221,9 +223,5 @@ int main(void) {
   tcase_add_test(tc, momentum_maps_match_recursions);
   tcase_add_test(tc, maps_reject_bad_settings);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(s);
 }

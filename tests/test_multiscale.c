@@ -11,6 +11,8 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/rng.h"
 
+#include "check_main.h"
+
 static cgd_objective *mk(const char *f0, const char *f1, double eps, double k, int isa) {
   cgd_ms_spec sp = {.f0 = f0, .f1 = f1, .eps = eps, .k = k, .trig_isa = isa};
   cgd_objective *o = NULL;
@@ -583,9 +585,5 @@ int main(void) {
   tcase_add_test(tc, test_critical_k);
   tcase_add_test(tc, test_bad_specs);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(s);
 }

@@ -2,7 +2,6 @@
  * size through the library's run driver (the same path as `train --f0 ...`). Tolerances
  * are the ones the issue states; the measured values are in the README. */
 #include <check.h>
-#include <ftw.h>
 #include <jansson.h>
 #include <math.h>
 #include <stdio.h>
@@ -11,6 +10,8 @@
 
 #include "chaosgd/multiscale.h"
 #include "chaosgd/run.h"
+
+#include "check_main.h"
 
 static char g_dir[] = "/tmp/cgd_paper_XXXXXX";
 
@@ -195,11 +196,6 @@ START_TEST(momentum_spread) {
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st; (void)flag; (void)ftw;
-  return remove(path);
-}
-
 int main(void) {
   if (!mkdtemp(g_dir)) return 1;
   Suite *s = suite_create("paper");
@@ -212,10 +208,7 @@ int main(void) {
   tcase_add_test(tc, double_well_barrier);
   tcase_add_test(tc, momentum_spread);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  return nf == 0 ? 0 : 1;
+  int rc = cgd_check_run(s);
+  cgd_rm_tree(g_dir);
+  return rc;
 }

@@ -10,7 +10,6 @@
  * gradient or update) falls outside. The test runs seed 0 only. */
 #include <cblas.h>
 #include <check.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -18,6 +17,8 @@
 #include <unistd.h>
 
 #include "chaosgd/run.h"
+
+#include "check_main.h"
 
 static char g_dir[] = "/tmp/cgd_regression_XXXXXX";
 
@@ -86,11 +87,6 @@ START_TEST(large_rate_chaotic) {
 }
 END_TEST
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw) {
-  (void)st; (void)flag; (void)ftw;
-  return remove(path);
-}
-
 int main(void) {
   if (!mkdtemp(g_dir)) return 1;
   openblas_set_num_threads(1); /* results do not depend on it (tests/cli.sh); speed does */
@@ -101,10 +97,7 @@ int main(void) {
   tcase_add_test(tc, middle_rate_chaotic);
   tcase_add_test(tc, large_rate_chaotic);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  nftw(g_dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-  return nf == 0 ? 0 : 1;
+  int rc = cgd_check_run(s);
+  cgd_rm_tree(g_dir);
+  return rc;
 }

@@ -6,6 +6,8 @@
 
 #include "chaosgd/rng.h"
 
+#include "check_main.h"
+
 START_TEST(pure_and_distinct) {
   ck_assert_uint_eq(cgd_rng_u64(1, 2, 3), cgd_rng_u64(1, 2, 3));
   ck_assert_uint_ne(cgd_rng_u64(1, 2, 3), cgd_rng_u64(1, 2, 4));
@@ -72,9 +74,5 @@ int main(void) {
   tcase_add_test(tc, moments);
   tcase_add_test(tc, batch_equals_scalar);
   suite_add_tcase(s, tc);
-  SRunner *sr = srunner_create(s);
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(s);
 }

@@ -10,6 +10,8 @@
 #include "chaosgd/rng.h"
 #include "chaosgd/stats.h"
 
+#include "check_main.h"
+
 static const uint64_t SEED = 20201206u; /* arbitrary; fixed so every run sees the same data */
 static const uint64_t STREAM_TEST = 77u;
 
@@ -759,9 +761,5 @@ static Suite *stats_suite(void) {
 }
 
 int main(void) {
-  SRunner *sr = srunner_create(stats_suite());
-  srunner_run_all(sr, CK_NORMAL);
-  int nf = srunner_ntests_failed(sr);
-  srunner_free(sr);
-  return nf == 0 ? 0 : 1;
+  return cgd_check_run(stats_suite());
 }

@@ -26,8 +26,6 @@ int cgd_mlp_create(size_t n, size_t d, size_t H, double leak, const double *X, c
                    cgd_mlp **out, cgd_error *err);
 void cgd_mlp_free(cgd_mlp *m);
 size_t cgd_mlp_nparams(const cgd_mlp *m);
-size_t cgd_mlp_hidden(const cgd_mlp *m);
-size_t cgd_mlp_inputs(const cgd_mlp *m);
 
 /* Loss at θ and, if grad is not NULL, its gradient: the BLAS path used by training. */
 double cgd_mlp_loss_grad(cgd_mlp *m, const double *theta, double *grad);

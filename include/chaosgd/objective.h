@@ -56,8 +56,4 @@ struct cgd_objective {
 /* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */
 void cgd_objective_free(cgd_objective *obj);
 
-/* Convenience: f and/or g of a batch through obj->eval. */
-int cgd_objective_eval(const cgd_objective *obj, size_t n, const double *x, double *f,
-                       double *g, cgd_error *err);
-
 #endif

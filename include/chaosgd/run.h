@@ -80,8 +80,6 @@ typedef struct cgd_run_result {
   double seconds;
   size_t nparams;
   double *theta_final;      /* P values (NULL if none) */
-  double *loss;             /* per-step loss, steps+1 values */
-  size_t nloss;
   int plots_skipped;
   char verdict[32];         /* as in summary.json */
   int64_t first_increase;   /* first step t with L[t+1] > L[t] (verdict's increase_rtol);
@@ -90,6 +88,11 @@ typedef struct cgd_run_result {
 } cgd_run_result;
 
 void cgd_run_result_clear(cgd_run_result *r);
+
+/* The checks that need no files: option ranges and combinations (e.g. --compare-map or
+ * --hist-at on a single orbit, an ensemble for the MLP). cgd_run calls it first; tools
+ * may call it before creating anything. CGD_EUSAGE with the option named. */
+int cgd_run_config_check(const cgd_run_config *c, cgd_error *err);
 
 /* Run with cfg. theta0 (P values) overrides cfg->init and the seeded initialisation when
  * not NULL. The run directory is complete when this returns, whatever the status:

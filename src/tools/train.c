@@ -317,19 +317,8 @@ static int parse_args(int argc, char **argv, cgd_run_config *c, double *lrs, siz
     return 1;
   }
   if (*nlr == 0) lrs[(*nlr)++] = c->lr;
-  if (c->f0[0] && c->compare && c->ensemble < 2)
-    return cgd_fail(err, CGD_EUSAGE,
-                    "--compare-map compares two ensembles: give --ensemble N with N > 1");
-  if (c->f0[0] && c->hist_at[0] && c->ensemble < 2)
-    return cgd_fail(err, CGD_EUSAGE,
-                    "--hist-at takes ensemble snapshots: give --ensemble N with N > 1 (a "
-                    "single orbit has one time histogram after --burn-in)");
-  if (!c->f0[0] && (c->map == CGD_MAP_STOCHASTIC || c->map == CGD_MAP_GAUSSIAN || c->compare ||
-                    c->ensemble > 1))
-    return cgd_fail(err, CGD_EUSAGE,
-                    "--map stochastic/gaussian, --compare-map and --ensemble need an analytic "
-                    "objective (--f0 ...)");
-  return CGD_OK;
+  /* every combination check lives in the library; here only so nothing is created first */
+  return cgd_run_config_check(c, err);
 }
 
 static void say_result(const cgd_run_config *c, const cgd_run_result *r) {
