@@ -52,6 +52,16 @@ void cgd_run_result_clear(cgd_run_result *r) {
   memset(r, 0, sizeof *r);
 }
 
+/* The software block of config.json: version, git revision, BLAS and its threads. */
+static json_t *software_json(void) {
+  json_t *sw = json_object();
+  json_object_set_new(sw, "chaosgd_version", json_string(CGD_VERSION));
+  json_object_set_new(sw, "git_revision", json_string(CGD_GIT_REV));
+  json_object_set_new(sw, "blas", json_string(openblas_get_config()));
+  json_object_set_new(sw, "blas_threads", json_integer(openblas_get_num_threads()));
+  return sw;
+}
+
 json_t *cgd_run_config_json(const cgd_run_config *c) {
   json_t *o = json_object();
   json_object_set_new(o, "objective", json_string(c->f0[0] ? "multiscale" : "mlp"));
@@ -106,6 +116,7 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
   json_object_set_new(o, "out", json_string(c->out));
   json_object_set_new(o, "plots", json_boolean(c->plots));
   json_object_set_new(o, "command_line", json_string(c->command_line));
+  json_object_set_new(o, "software", software_json());
   return o;
 }
 
@@ -348,14 +359,6 @@ static json_t *json_darray(const double *v, size_t n) {
 json_t *cgd_jreal(double v) { return isfinite(v) ? json_real(v) : json_null(); }
 #define jreal cgd_jreal
 
-json_t *cgd_software_json(void) {
-  json_t *sw = json_object();
-  json_object_set_new(sw, "chaosgd_version", json_string(CGD_VERSION));
-  json_object_set_new(sw, "git_revision", json_string(CGD_GIT_REV));
-  json_object_set_new(sw, "blas", json_string(openblas_get_config()));
-  json_object_set_new(sw, "blas_threads", json_integer(openblas_get_num_threads()));
-  return sw;
-}
 
 static double nrm2(const double *v, size_t n) { return cblas_dnrm2((int)n, v, 1); }
 
@@ -511,15 +514,6 @@ static int write_params(const char *dir, const char *name, const char *path, siz
   return cgd_outfile_commit(&f, err);
 }
 
-void cgd_default_run_dir(const char *what, char *dir, size_t len) {
-  time_t now = time(NULL);
-  struct tm tm;
-  localtime_r(&now, &tm);
-  char stamp[32];
-  strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-  /* a name cut short is still a unique, valid directory name */
-  if (snprintf(dir, len, "runs/%s-%s-%d", what, stamp, (int)getpid()) >= (int)len) dir[len - 1] = '\0';
-}
 
 int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res,
             cgd_error *err) {
@@ -573,19 +567,12 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
   if ((rc = cgd_map_create(&mo, obj, 1, &map, err))) goto done;
 
   /* The run directory and config.json come first, so even a crash leaves the recipe. */
-  if (cfg->out[0]) {
-    if (snprintf(res->dir, sizeof res->dir, "%s", cfg->out) >= (int)sizeof res->dir) {
-      rc = cgd_fail(err, CGD_EUSAGE, "--out: path too long");
-      goto done;
-    }
-  } else
   {
     char what[256];
     snprintf(what, sizeof what, "mlp-%s-lr%g-seed%llu", cgd_map_kind_name(cfg->map), cfg->lr,
              (unsigned long long)cfg->seed);
-    cgd_default_run_dir(what, res->dir, sizeof res->dir);
+    if ((rc = cgd_run_dir_prepare(cfg->out, what, res->dir, sizeof res->dir, err))) goto done;
   }
-  if ((rc = cgd_mkdir_p(res->dir, err)) || (rc = cgd_run_dir_clear(res->dir, err))) goto done;
   conf = cgd_run_config_json(cfg);
   json_t *dj = json_object();
   json_object_set_new(dj, "path", json_string(ds->path));
@@ -618,7 +605,6 @@ int cgd_run(const cgd_run_config *cfg, const double *theta0, cgd_run_result *res
                                               : cfg->init[0] ? cfg->init
                                                              : "pytorch-uniform(seed)"));
   json_object_set_new(conf, "model", mj);
-  json_object_set_new(conf, "software", cgd_software_json());
   if ((rc = cgd_json_write(res->dir, "config.json", conf, err))) goto done;
   if ((rc = write_params(res->dir, "params_init.txt", NULL, d, H, theta, err))) goto done;
 

@@ -11,8 +11,6 @@ int cgd_run_ms(const cgd_run_config *cfg, cgd_run_result *res, cgd_error *err);
 double cgd_now_s(void);
 /* jansson refuses non-finite reals: those become null. */
 json_t *cgd_jreal(double v);
-/* The software block of config.json: version, git revision, BLAS, threads. */
-json_t *cgd_software_json(void);
 /* The summary.json fields every run has: verdict, status, message, interrupted,
  * diverged_step, iters, steps_completed. */
 void cgd_summary_status(json_t *sum, const char *verdict, int run_rc, const cgd_error *run_err,
@@ -26,7 +24,6 @@ int cgd_run_tail(const cgd_run_config *cfg, const double *L, size_t nobs, cgd_ru
                  cgd_error *err);
 /* One progress line on stderr, at most every 0.25 s (and at the last step). */
 void cgd_progress(double *last, double t0, uint64_t t, uint64_t iters, double value);
-/* runs/<what>-<timestamp>-<pid> */
-void cgd_default_run_dir(const char *what, char *dir, size_t len);
+
 
 #endif

@@ -551,12 +551,7 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
   const int is_dw = !strcmp(cfg->f0, "doublewell");
 
   /* run directory and config.json first */
-  if (cfg->out[0]) {
-    if (snprintf(res->dir, sizeof res->dir, "%s", cfg->out) >= (int)sizeof res->dir) {
-      rc = cgd_fail(err, CGD_EUSAGE, "--out: path too long");
-      goto done;
-    }
-  } else {
+  {
     char what[256];
     if (snprintf(what, sizeof what, "%s-%s-%s-lr%g-eps%g-n%zu-seed%llu",
              strlen(cfg->f0) < 20 && !strpbrk(cfg->f0, "()*/^+ ") ? cfg->f0 : "expr",
@@ -564,9 +559,8 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
              cgd_map_kind_name(cfg->map), cfg->lr, cfg->eps, n,
              (unsigned long long)cfg->seed) >= (int)sizeof what)
       what[sizeof what - 1] = '\0';
-    cgd_default_run_dir(what, res->dir, sizeof res->dir);
+    if ((rc = cgd_run_dir_prepare(cfg->out, what, res->dir, sizeof res->dir, err))) goto done;
   }
-  if ((rc = cgd_mkdir_p(res->dir, err)) || (rc = cgd_run_dir_clear(res->dir, err))) goto done;
   conf = cgd_run_config_json(cfg);
   json_t *oj = json_object();
   json_object_set_new(oj, "name", json_string(obj->name));
@@ -577,7 +571,6 @@ int cgd_run_ms(const cgd_run_config *cfg_in, cgd_run_result *res, cgd_error *err
   json_object_set_new(oj, "relaxation_steps", jreal(t_relax));
   if (is_dw) json_object_set_new(oj, "critical_k", json_real(cgd_doublewell_critical_k()));
   json_object_set_new(conf, "objective_info", oj);
-  json_object_set_new(conf, "software", cgd_software_json());
   if ((rc = cgd_json_write(res->dir, "config.json", conf, err))) goto done;
 
   if ((rc = cgd_outfile_open(&trace, res->dir, "trace.csv", err))) goto done;

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 extern char **environ;
@@ -45,6 +46,25 @@ int cgd_run_dir_clear(const char *dir, cgd_error *err) {
         return cgd_fail(err, CGD_EIO, "cannot remove stale %s: %s", path, strerror(errno));
     }
   return CGD_OK;
+}
+
+int cgd_run_dir_prepare(const char *out, const char *what, char *dir, size_t len,
+                        cgd_error *err) {
+  if (out[0]) {
+    if (snprintf(dir, len, "%s", out) >= (int)len)
+      return cgd_fail(err, CGD_EUSAGE, "--out: path too long");
+  } else {
+    time_t now = time(NULL);
+    struct tm tm;
+    localtime_r(&now, &tm);
+    char stamp[32];
+    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
+    /* a name cut short is still a unique, valid directory name */
+    if (snprintf(dir, len, "runs/%s-%s-%d", what, stamp, (int)getpid()) >= (int)len)
+      dir[len - 1] = '\0';
+  }
+  int rc = cgd_mkdir_p(dir, err);
+  return rc ? rc : cgd_run_dir_clear(dir, err);
 }
 
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err) {

@@ -22,6 +22,10 @@ int cgd_mkdir_p(const char *path, cgd_error *err);
  * a run into a reused directory leaves no stale file that looks like its own. Other files
  * are left alone. */
 int cgd_run_dir_clear(const char *dir, cgd_error *err);
+/* The run directory: out if given, else runs/<what>-<timestamp>-<pid>; created (with its
+ * parents) and cleared of a previous run's files (cgd_run_dir_clear). */
+int cgd_run_dir_prepare(const char *out, const char *what, char *dir, size_t len,
+                        cgd_error *err);
 /* Open dir/name.tmp for writing (buffered). */
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err);
 /* Flush, check for write errors, close and rename to the final name. */

@@ -8,8 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-#include <unistd.h>
 
 #include <cblas.h>
 
@@ -381,19 +379,9 @@ int main(int argc, char **argv) {
 
   /* Comparison: every rate from the same initial parameters (same seed or --init file),
    * each in its own subdirectory, then the side-by-side files. */
-  char top[4096];
-  if (cfg.out[0]) {
-    snprintf(top, sizeof top, "%s", cfg.out);
-  } else {
-    time_t now = time(NULL);
-    struct tm tm;
-    localtime_r(&now, &tm);
-    char stamp[32];
-    strftime(stamp, sizeof stamp, "%Y%m%d-%H%M%S", &tm);
-    snprintf(top, sizeof top, "runs/compare-seed%llu-%s-%d", (unsigned long long)cfg.seed, stamp,
-             (int)getpid());
-  }
-  if ((rc = cgd_mkdir_p(top, &err)) || (rc = cgd_run_dir_clear(top, &err))) {
+  char top[4096], what[64];
+  snprintf(what, sizeof what, "compare-seed%llu", (unsigned long long)cfg.seed);
+  if ((rc = cgd_run_dir_prepare(cfg.out, what, top, sizeof top, &err))) {
     fprintf(stderr, "train: %s\n", err.msg);
     return cgd_exit_code(rc);
   }
