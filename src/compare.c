@@ -137,6 +137,5 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
                    "with boxes title 'lr = %g'",
             r ? ", " : "", cfgs[r].lr, cfgs[r].lr);
   fprintf(gp.fp, "\nunset multiplot\n");
-  if ((rc = cgd_outfile_commit(&gp, err))) return rc;
-  return cgd_gnuplot(dir, "comparison.gp", plots_skipped, err);
+  return cgd_gnuplot_script(&gp, dir, "comparison.gp", plots_skipped, err);
 }

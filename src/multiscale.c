@@ -13,19 +13,12 @@
 #include "chaosgd/expr.h"
 #include "chaosgd/rng.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-/* sleef.h declares its AVX2 and AVX-512 entry points only when the compiler targets those
- * ISAs; the build targets baseline x86-64, so the declarations are enabled here and the
- * kernels that call them carry their own target attribute and run only after a CPU check.
- * immintrin.h comes first so that its intrinsics keep their own (narrower) targets. */
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
-#include <sleef.h>
-#pragma GCC pop_options
-#else
-#include <sleef.h>
-#endif
+#include "simd.h"
+
+_Static_assert((int)CGD_TRIG_SCALAR == (int)CGD_SIMD_SCALAR &&
+                   (int)CGD_TRIG_AVX2 == (int)CGD_SIMD_AVX2 &&
+                   (int)CGD_TRIG_AVX512 == (int)CGD_SIMD_AVX512,
+               "trig_isa values are the SIMD levels");
 
 /* Points per block: the staging arrays of a block stay in L1. Multiple of 8. */
 #define BLK 256
@@ -158,15 +151,6 @@ __attribute__((target("avx512f"))) static void per_avx512(size_t m, const double
 }
 #undef PER_BODY
 #endif
-
-static int best_isa(void) {
-#if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return CGD_TRIG_AVX512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return CGD_TRIG_AVX2;
-#endif
-  return CGD_TRIG_SCALAR;
-}
 
 static per_fn per_for(int isa) {
 #if defined(__x86_64__)
@@ -604,7 +588,7 @@ int cgd_multiscale_create(const cgd_ms_spec *spec, cgd_objective **out, cgd_erro
     if (k1 == F1_EXPR && (rc = parse_part(spec, "f1", spec->f1, 1, &c->e1, err))) goto fail;
   }
 
-  const int best = best_isa();
+  const int best = cgd_simd_level();
   const int isa = spec->trig_isa == CGD_TRIG_AUTO || spec->trig_isa > best ? best
                                                                           : spec->trig_isa;
   c->trig = trig_for(isa);

@@ -5,17 +5,7 @@
 
 #include "clones.h"
 
-#if defined(__x86_64__)
-#include <immintrin.h>
-/* As in multiscale.c: sleef.h declares its AVX2/AVX-512 entry points only for those
- * targets; the kernels below carry their own target and run after a CPU check. */
-#pragma GCC push_options
-#pragma GCC target("avx2,fma,avx512f")
-#include <sleef.h>
-#pragma GCC pop_options
-#else
-#include <sleef.h>
-#endif
+#include "simd.h"
 
 static inline uint64_t mix64(uint64_t z) {
   z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
@@ -108,12 +98,13 @@ __attribute__((target("avx512f"))) static void bm_avx512(size_t n, const double 
 #endif
 
 static bm_fn bm_best(void) {
+  switch (cgd_simd_level()) {
 #if defined(__x86_64__)
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f")) return bm_avx512;
-  if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma")) return bm_avx2;
+  case CGD_SIMD_AVX512: return bm_avx512;
+  case CGD_SIMD_AVX2: return bm_avx2;
 #endif
-  return bm_scalar;
+  default: return bm_scalar;
+  }
 }
 
 void cgd_rng_normal_fill(uint64_t seed, uint64_t stream, uint64_t index0, size_t n,

@@ -489,8 +489,7 @@ static int plot_run(const char *dir, const cgd_run_config *cfg, uint64_t last, i
             "($4+$5)/2 : NaN):6:($5-$4) with boxes notitle\n",
             names[k], (unsigned long long)last, names[k]);
   fprintf(gp.fp, "unset multiplot\n");
-  if ((rc = cgd_outfile_commit(&gp, err))) return rc;
-  return cgd_gnuplot(dir, "plot.gp", skipped, err);
+  return cgd_gnuplot_script(&gp, dir, "plot.gp", skipped, err);
 }
 
 /* ---------------------------------------------------------------- the run */

@@ -439,8 +439,7 @@ static int plot_ms(const char *dir, const ms_obs *s, uint64_t last, int *skipped
             c->hist_lo, c->hist_hi, c->hist_lo, c->hist_hi, kind, (unsigned long long)last, (unsigned long long)last, kind,
             (unsigned long long)last, kind);
   }
-  if ((rc = cgd_outfile_commit(&gp, err))) return rc;
-  return cgd_gnuplot(dir, "plot.gp", skipped, err);
+  return cgd_gnuplot_script(&gp, dir, "plot.gp", skipped, err);
 }
 
 /* ---------------------------------------------------------------- the run */

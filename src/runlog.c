@@ -119,6 +119,12 @@ int cgd_json_write(const char *dir, const char *name, json_t *doc, cgd_error *er
   return cgd_outfile_commit(&f, err);
 }
 
+int cgd_gnuplot_script(cgd_outfile *script, const char *dir, const char *name, int *skipped,
+                       cgd_error *err) {
+  int rc = cgd_outfile_commit(script, err);
+  return rc ? rc : cgd_gnuplot(dir, name, skipped, err);
+}
+
 int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_error *err) {
   *skipped = 0;
   char *argv[] = {"gnuplot", (char *)script_name, NULL};

@@ -34,6 +34,9 @@ int cgd_outfile_commit(cgd_outfile *f, cgd_error *err);
 void cgd_outfile_discard(cgd_outfile *f);
 /* Write a JSON document (indented, doubles with 17 significant digits) atomically. */
 int cgd_json_write(const char *dir, const char *name, json_t *doc, cgd_error *err);
+/* Commit a gnuplot script opened with cgd_outfile_open(dir, name) and run it (below). */
+int cgd_gnuplot_script(cgd_outfile *script, const char *dir, const char *name, int *skipped,
+                       cgd_error *err);
 /* Run gnuplot on a script file inside dir. *skipped = 1 (and CGD_OK) when gnuplot is
  * not installed; a gnuplot failure is an I/O error naming the script. */
 int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_error *err);
