@@ -41,9 +41,13 @@ static int sample_x0(const char *spec, size_t dim, size_t n, uint64_t seed, doub
     if (parse_pair(spec + (uni ? 8 : 7), &a, &b, 1) != 2 || (uni ? !(b > a) : !(b >= 0)))
       return cgd_fail(err, CGD_EUSAGE, "--x0 '%s': expected %s", spec,
                       uni ? "uniform:LO,HI with LO < HI" : "normal:MEAN,STD with STD >= 0");
-    for (size_t i = 0; i < n * dim; i++)
-      x[i] = uni ? a + (b - a) * cgd_rng_uniform(seed, CGD_STREAM_X0, i)
-                 : a + b * cgd_rng_normal(seed, CGD_STREAM_X0, i);
+    /* one batch of draws, then the affine map of the law */
+    if (uni)
+      cgd_rng_uniform_fill(seed, CGD_STREAM_X0, 0, n * dim, b - a, x);
+    else
+      cgd_rng_normal_fill(seed, CGD_STREAM_X0, 0, n * dim, x);
+    const double scale = uni ? 1.0 : b;
+    for (size_t i = 0; i < n * dim; i++) x[i] = a + scale * x[i];
     return CGD_OK;
   }
   int got = parse_pair(spec, &a, &b, 0);
