@@ -21,6 +21,8 @@ Installs $target.
   --from DIR  copy DIR/$NAME instead of downloading it from
               $URL
               (download uses curl, or wget when curl is missing)
+              Without --from, a non-empty CGD_DATASETS environment variable names
+              that directory (for offline machines and local mirrors).
   --force     re-install even when a valid file is already present
   --help      print this message
 
@@ -56,6 +58,9 @@ while [ $# -gt 0 ]; do
 done
 if [ "$from_given" = 1 ] && [ -z "$from" ]; then
   die 2 "--from needs a non-empty directory"
+fi
+if [ "$from_given" = 0 ] && [ -n "${CGD_DATASETS:-}" ]; then
+  from=$CGD_DATASETS
 fi
 [ -r "$manifest" ] || die 3 "manifest not found: $manifest"
 
