@@ -61,6 +61,7 @@ if [ "$from_given" = 1 ] && [ -z "$from" ]; then
 fi
 if [ "$from_given" = 0 ] && [ -n "${CGD_DATASETS:-}" ]; then
   from=$CGD_DATASETS
+  from_given=1
 fi
 [ -r "$manifest" ] || die 3 "manifest not found: $manifest"
 
