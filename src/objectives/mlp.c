@@ -9,17 +9,8 @@
 
 #include "chaosgd/rng.h"
 #include "clones.h"
+#include "mlp_internal.h"
 
-struct cgd_mlp {
-  size_t n, d, H;
-  double leak;
-  const double *X, *y; /* borrowed */
-  /* scratch, one allocation: Z (n×H, pre-activations incl. bias), A (n×H), r (n) */
-  double *scratch;
-  double *Z, *A, *r;
-  int timing;
-  cgd_mlp_timing t;
-};
 
 int cgd_mlp_create(size_t n, size_t d, size_t H, double leak, const double *X, const double *y,
                    cgd_mlp **out, cgd_error *err) {
