@@ -64,7 +64,7 @@ cmp -s "$W/x1" "$W/x2" && ok || bad "--init from saved parameters does not conti
 
 # a reused run directory keeps no stale output of an earlier run
 "$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --compare-map stochastic --out "$W/reuse" >/dev/null
-"$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --out "$W/reuse" >/dev/null
+"$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 20 --out "$W/reuse" --force >/dev/null
 [ ! -e "$W/reuse/compare.csv" ] && ok || bad "stale compare.csv left in a reused directory"
 
 # --config repeats a run exactly (MLP and analytic), later options override it

@@ -143,8 +143,8 @@ START_TEST(double_well_barrier) {
   c.k = 0.02;
   c.ensemble = 10000;
   snprintf(c.x0, sizeof c.x0, "uniform:0.9,1.1");
-  c.hist_lo = -2.5;
-  c.hist_hi = 2.5;
+  c.hist_range[0] = -2.5;
+  c.hist_range[1] = 2.5;
   json_t *s = run(&c);
   double neg = num(s, "ensemble", "frac_x_neg_final"), cr = num(s, "ensemble", "frac_crossed");
   ck_assert_msg(fabs(neg - 0.43) < 0.05, "k=0.02: %.3f at x<0", neg);

@@ -53,7 +53,7 @@ START_TEST(small_rate_descends) {
   ck_assert_str_eq(r.verdict, "descending");
   ck_assert_double_eq(r.tail.frac_increase, 0.0);
   ck_assert_int_eq(r.first_increase, -1);
-  IN(r.final_loss, 0.20, 0.28);
+  IN(r.final_value, 0.20, 0.28);
   IN(r.tail.rel_std, 0.03, 0.09);
   cgd_run_result_clear(&r);
 }

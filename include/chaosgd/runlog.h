@@ -4,7 +4,6 @@
 #ifndef CHAOSGD_RUNLOG_H
 #define CHAOSGD_RUNLOG_H
 
-#include <jansson.h>
 #include <stdio.h>
 
 #include "chaosgd/status.h"
@@ -23,22 +22,28 @@ int cgd_mkdir_p(const char *path, cgd_error *err);
  * are left alone. */
 int cgd_run_dir_clear(const char *dir, cgd_error *err);
 /* The run directory: out if given, else runs/<what>-<timestamp>-<pid>; created (with its
- * parents) and cleared of a previous run's files (cgd_run_dir_clear). */
-int cgd_run_dir_prepare(const char *out, const char *what, char *dir, size_t len,
+ * parents). A directory that already holds a run (config.json, summary.json or
+ * comparison.json) is refused (CGD_EIO naming it) unless force, which clears the earlier
+ * run's files first (cgd_run_dir_clear). */
+int cgd_run_dir_prepare(const char *out, const char *what, int force, char *dir, size_t len,
                         cgd_error *err);
+/* Check before a run that a file can later be written at path (its directory exists and
+ * is writable, path is not a directory); what names the option in the message. */
+int cgd_check_writable(const char *path, const char *what, cgd_error *err);
+/* Write a file at any path atomically: open PATH.tmp (dir and base split from path). */
+int cgd_outfile_open_path(cgd_outfile *f, const char *path, cgd_error *err);
 /* Open dir/name.tmp for writing (buffered). */
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err);
 /* Flush, check for write errors, close and rename to the final name. */
 int cgd_outfile_commit(cgd_outfile *f, cgd_error *err);
 /* Close and remove the temporary file (on an error path). Safe on a closed file. */
 void cgd_outfile_discard(cgd_outfile *f);
-/* Write a JSON document (indented, doubles with 17 significant digits) atomically. */
-int cgd_json_write(const char *dir, const char *name, json_t *doc, cgd_error *err);
 /* Commit a gnuplot script opened with cgd_outfile_open(dir, name) and run it (below). */
 int cgd_gnuplot_script(cgd_outfile *script, const char *dir, const char *name, int *skipped,
                        cgd_error *err);
 /* Run gnuplot on a script file inside dir. *skipped = 1 (and CGD_OK) when gnuplot is
- * not installed; a gnuplot failure is an I/O error naming the script. */
+ * not installed; a gnuplot failure is an I/O error naming the script and carrying the
+ * first line gnuplot printed on stderr. */
 int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 #include "chaosgd/runlog.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <spawn.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -37,7 +38,7 @@ int cgd_run_dir_clear(const char *dir, cgd_error *err) {
       "config.json", "trace.csv", "hist.csv", "summary.json", "compare.csv",
       "comparison.csv", "comparison.json", "comparison_hist.csv", "comparison.gp",
       "comparison.png", "params_init.txt", "params_final.txt", "plot.gp", "loss.png",
-      "hist.png", "trace.png"};
+      "hist.png", "trace.png", "compare_hist.csv", "plot.log"};
   char path[4200];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     for (int tmp = 0; tmp < 2; tmp++) {
@@ -48,7 +49,18 @@ int cgd_run_dir_clear(const char *dir, cgd_error *err) {
   return CGD_OK;
 }
 
-int cgd_run_dir_prepare(const char *out, const char *what, char *dir, size_t len,
+/* A directory holds a run when one of these is in it. */
+static int holds_run(const char *dir) {
+  static const char *const marks[] = {"config.json", "summary.json", "comparison.json"};
+  char path[4200];
+  for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+    snprintf(path, sizeof path, "%s/%s", dir, marks[i]);
+    if (access(path, F_OK) == 0) return 1;
+  }
+  return 0;
+}
+
+int cgd_run_dir_prepare(const char *out, const char *what, int force, char *dir, size_t len,
                         cgd_error *err) {
   if (out[0]) {
     if (snprintf(dir, len, "%s", out) >= (int)len)
@@ -64,7 +76,49 @@ int cgd_run_dir_prepare(const char *out, const char *what, char *dir, size_t len
       dir[len - 1] = '\0';
   }
   int rc = cgd_mkdir_p(dir, err);
-  return rc ? rc : cgd_run_dir_clear(dir, err);
+  if (rc) return rc;
+  if (holds_run(dir) && !force)
+    return cgd_fail(err, CGD_EIO,
+                    "%s already holds a run: give another --out, or --force to replace its "
+                    "run files", dir);
+  return cgd_run_dir_clear(dir, err);
+}
+
+static void split_path(const char *path, char *dir, size_t dlen, const char **base) {
+  const char *slash = strrchr(path, '/');
+  if (!slash) {
+    snprintf(dir, dlen, ".");
+    *base = path;
+  } else if (slash == path) {
+    snprintf(dir, dlen, "/");
+    *base = slash + 1;
+  } else {
+    snprintf(dir, dlen, "%.*s", (int)(slash - path), path);
+    *base = slash + 1;
+  }
+}
+
+int cgd_check_writable(const char *path, const char *what, cgd_error *err) {
+  char dir[4096];
+  const char *base;
+  struct stat st;
+  split_path(path, dir, sizeof dir, &base);
+  if (!*base) return cgd_fail(err, CGD_EUSAGE, "%s %s: a file name is needed", what, path);
+  if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
+    return cgd_fail(err, CGD_EIO, "%s %s: directory %s does not exist", what, path, dir);
+  if (access(dir, W_OK) != 0)
+    return cgd_fail(err, CGD_EIO, "%s %s: cannot write in %s: %s", what, path, dir,
+                    strerror(errno));
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return cgd_fail(err, CGD_EIO, "%s %s: is a directory", what, path);
+  return CGD_OK;
+}
+
+int cgd_outfile_open_path(cgd_outfile *f, const char *path, cgd_error *err) {
+  char dir[4096];
+  const char *base;
+  split_path(path, dir, sizeof dir, &base);
+  return cgd_outfile_open(f, dir, base, err);
 }
 
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err) {
@@ -106,19 +160,6 @@ void cgd_outfile_discard(cgd_outfile *f) {
   remove(f->tmp_path);
 }
 
-int cgd_json_write(const char *dir, const char *name, json_t *doc, cgd_error *err) {
-  cgd_outfile f;
-  int rc = cgd_outfile_open(&f, dir, name, err);
-  if (rc) return rc;
-  if (json_dumpf(doc, f.fp, JSON_INDENT(2) | JSON_REAL_PRECISION(17) | JSON_PRESERVE_ORDER) !=
-          0 ||
-      fputc('\n', f.fp) == EOF) {
-    cgd_outfile_discard(&f);
-    return cgd_fail(err, CGD_EIO, "error writing %s/%s", dir, name);
-  }
-  return cgd_outfile_commit(&f, err);
-}
-
 int cgd_gnuplot_script(cgd_outfile *script, const char *dir, const char *name, int *skipped,
                        cgd_error *err) {
   int rc = cgd_outfile_commit(script, err);
@@ -133,6 +174,9 @@ int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_erro
   /* gnuplot runs inside the run directory so scripts use plain file names. */
   posix_spawn_file_actions_addchdir_np(&fa, dir);
   posix_spawn_file_actions_addopen(&fa, STDIN_FILENO, "/dev/null", 0, 0);
+  /* gnuplot's complaints go to plot.log beside the script, so a failure can say why */
+  posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "plot.log", O_WRONLY | O_CREAT | O_TRUNC,
+                                   0666);
   pid_t pid;
   int e = posix_spawnp(&pid, "gnuplot", &fa, NULL, argv, environ);
   posix_spawn_file_actions_destroy(&fa);
@@ -144,7 +188,17 @@ int cgd_gnuplot(const char *dir, const char *script_name, int *skipped, cgd_erro
   int status;
   if (waitpid(pid, &status, 0) < 0)
     return cgd_fail(err, CGD_EIO, "waiting for gnuplot: %s", strerror(errno));
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-    return cgd_fail(err, CGD_EIO, "gnuplot failed on %s/%s", dir, script_name);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    char path[4200], line[512] = "";
+    snprintf(path, sizeof path, "%s/plot.log", dir);
+    FILE *fp = fopen(path, "r");
+    /* the first line that says what went wrong (gnuplot echoes the script line first) */
+    while (fp && fgets(line, sizeof line, fp))
+      if (strstr(line, "rror") || strstr(line, "arning")) break;
+    if (fp) fclose(fp);
+    line[strcspn(line, "\n")] = '\0';
+    return cgd_fail(err, CGD_EIO, "gnuplot failed on %s/%s%s%s", dir, script_name,
+                    line[0] ? ": " : "", line);
+  }
   return CGD_OK;
 }

@@ -1,13 +1,16 @@
-/* Small-vs-large learning-rate comparison of finished runs (the paper's Fig. 6/7). */
+/* Comparisons across learning rates, for every run kind: each rate runs from the same
+ * initial state(s) into lr-<rate>/ of one directory; then one table, one JSON document,
+ * one histogram file and one figure across them. MLP: loss traces and final parameter
+ * histograms (Fig. 6/7). Analytic: per rate, the histogram against *its* rescaled Gibbs law
+ * and the distances (the number that matters there). */
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "chaosgd/run.h"
-#include "chaosgd/runlog.h"
 #include "run_internal.h"
-
-#define jreal cgd_jreal
 
 /* A run's directory relative to the comparison directory (its last path component). */
 static const char *leaf(const char *dir) {
@@ -15,67 +18,89 @@ static const char *leaf(const char *dir) {
   return slash ? slash + 1 : dir;
 }
 
-int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run_result *runs,
-                      size_t nruns, int plots, int *plots_skipped, cgd_error *err) {
-  int rc;
-  *plots_skipped = 0;
+/* ---------------------------------------------------------------- table and JSON */
+
+static void csv_num(FILE *fp, double v) {
+  char b[32];
+  if (isfinite(v)) fprintf(fp, ",%s", cgd_fmt_double(v, b, sizeof b));
+  else fputs(",", fp); /* empty: undefined */
+}
+
+static int write_table(const char *dir, const cgd_run_config *cfg, const cgd_run_result *runs,
+                       size_t nruns, cgd_error *err) {
+  const cgd_kind_id kind = cgd_run_config_kind(cfg);
+  const char *v = kind == CGD_KIND_MLP ? "loss" : "f";
   cgd_outfile csv;
-  if ((rc = cgd_outfile_open(&csv, dir, "comparison.csv", err))) return rc;
-  fprintf(csv.fp, "lr,map,verdict,period,status,steps,final_loss,tail_start,tail_mean,tail_std,"
-                  "tail_rel_std,tail_min,tail_max,frac_increase,lag1_autocorr_increments,run_dir\n");
+  int rc = cgd_outfile_open(&csv, dir, "comparison.csv", err);
+  if (rc) return rc;
+  fprintf(csv.fp, "lr,map,verdict,period,status,steps");
+  if (kind != CGD_KIND_ENSEMBLE)
+    fprintf(csv.fp, ",final_%s,tail_start,tail_mean,tail_std,tail_rel_std,tail_min,tail_max,"
+                    "frac_increase,lag1_autocorr_increments", v);
+  if (kind != CGD_KIND_MLP) fprintf(csv.fp, ",gibbs_tv,gibbs_hellinger,gibbs_kl,gibbs_w1,gibbs_ks");
+  fprintf(csv.fp, ",run_dir\n");
   json_t *arr = json_array();
   for (size_t r = 0; r < nruns; r++) {
     const cgd_run_result *R = &runs[r];
     const cgd_tail_stats *t = &R->tail;
-    const char *verdict = R->verdict[0] ? R->verdict : "none";
-    const char *rel = leaf(R->dir);
-    char period[16] = ""; /* empty when there is none (as null in comparison.json) */
+    char lr[32], period[16] = "";
     if (R->have_tail && t->period) snprintf(period, sizeof period, "%d", t->period);
-    fprintf(csv.fp, "%.17g,%s,%s,%s,%s,%llu,%.17g,%zu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%s\n",
-            cfgs[r].lr, cgd_map_kind_name(cfgs[r].map), verdict, period,
-            cgd_status_name(R->status), (unsigned long long)R->steps, R->final_loss, t->start,
-            t->mean, t->std, t->rel_std, t->min, t->max, t->frac_increase, t->lag1_autocorr_incr,
-            rel);
+    cgd_fmt_double(cfg->lrs[r], lr, sizeof lr);
+    fprintf(csv.fp, "%s,%s,%s,%s,%s,%llu", lr, cgd_map_kind_name(cfg->map), R->verdict, period,
+            cgd_status_name(R->status), (unsigned long long)R->steps);
     json_t *o = json_object();
-    json_object_set_new(o, "lr", json_real(cfgs[r].lr));
-    json_object_set_new(o, "map", json_string(cgd_map_kind_name(cfgs[r].map)));
-    json_object_set_new(o, "verdict", json_string(verdict));
+    json_object_set_new(o, "lr", json_real(cfg->lrs[r]));
+    json_object_set_new(o, "map", json_string(cgd_map_kind_name(cfg->map)));
+    json_object_set_new(o, "verdict", json_string(R->verdict));
     json_object_set_new(o, "status", json_string(cgd_status_name(R->status)));
     json_object_set_new(o, "steps", json_integer((json_int_t)R->steps));
-    json_object_set_new(o, "final_loss", jreal(R->final_loss));
-    json_object_set_new(o, "first_increase_step",
-                        R->first_increase >= 0 ? json_integer(R->first_increase) : json_null());
-    json_object_set_new(o, "tail", R->have_tail ? cgd_tail_json(t, "loss") : json_null());
-    json_object_set_new(o, "run_dir", json_string(rel));
+    if (kind != CGD_KIND_ENSEMBLE) {
+      const double tv[] = {R->final_value, (double)t->start, t->mean, t->std, t->rel_std,
+                           t->min, t->max, t->frac_increase, t->lag1_autocorr_incr};
+      for (int k = 0; k < 9; k++) csv_num(csv.fp, k == 0 || R->have_tail ? tv[k] : NAN);
+      char key[32];
+      snprintf(key, sizeof key, "final_%s", v);
+      json_object_set_new(o, key, cgd_jreal(R->final_value));
+      json_object_set_new(o, "first_increase_step",
+                          R->first_increase >= 0 ? json_integer(R->first_increase) : json_null());
+      json_object_set_new(o, "tail", R->have_tail ? cgd_tail_json(t, v) : json_null());
+    }
+    if (kind != CGD_KIND_MLP) {
+      for (int k = 0; k < 5; k++) csv_num(csv.fp, R->gibbs[k]);
+      json_object_set_new(o, "gibbs", json_pack("{s:o, s:o, s:o, s:o, s:o}", "tv", cgd_jreal(R->gibbs[0]),
+                                                "hellinger", cgd_jreal(R->gibbs[1]), "kl",
+                                                cgd_jreal(R->gibbs[2]), "w1", cgd_jreal(R->gibbs[3]),
+                                                "ks", cgd_jreal(R->gibbs[4])));
+    }
+    fprintf(csv.fp, ",%s\n", leaf(R->dir));
+    json_object_set_new(o, "run_dir", json_string(leaf(R->dir)));
     json_array_append_new(arr, o);
   }
   if ((rc = cgd_outfile_commit(&csv, err))) {
     json_decref(arr);
     return rc;
   }
-  json_t *doc = json_object();
-  json_object_set_new(doc, "runs", arr);
+  json_t *doc = json_pack("{s:s, s:o}", "kind", cgd_kind_name(kind), "runs", arr);
   rc = cgd_json_write(dir, "comparison.json", doc, err);
   json_decref(doc);
-  if (rc || !plots) return rc;
+  return rc;
+}
 
-  /* Final parameter histograms of every run on one common range, so they can be overlaid. */
+/* MLP: the final parameters of every run on one common range, so they can be overlaid. */
+static int write_param_hists(const char *dir, const cgd_run_config *cfg,
+                             const cgd_run_result *runs, size_t nruns, cgd_error *err) {
   double lo = INFINITY, hi = -INFINITY;
   for (size_t r = 0; r < nruns; r++)
-    for (size_t k = 0; runs[r].theta_final && k < runs[r].nparams; k++) {
-      double v = runs[r].theta_final[k];
-      if (isfinite(v)) {
-        lo = v < lo ? v : lo;
-        hi = v > hi ? v : hi;
+    for (size_t k = 0; runs[r].state_final && k < runs[r].nstate; k++)
+      if (isfinite(runs[r].state_final[k])) {
+        lo = fmin(lo, runs[r].state_final[k]);
+        hi = fmax(hi, runs[r].state_final[k]);
       }
-    }
-  if (!(hi > lo)) {
-    lo = -1;
-    hi = 1;
-  }
+  if (!(hi > lo)) lo = -1, hi = 1;
   const size_t nb = 40;
   cgd_outfile hc;
-  if ((rc = cgd_outfile_open(&hc, dir, "comparison_hist.csv", err))) return rc;
+  int rc = cgd_outfile_open(&hc, dir, "comparison_hist.csv", err);
+  if (rc) return rc;
   fprintf(hc.fp, "lr,bin,bin_lo,bin_hi,count\n");
   for (size_t r = 0; r < nruns; r++) {
     cgd_hist *h;
@@ -83,59 +108,183 @@ int cgd_compare_write(const char *dir, const cgd_run_config *cfgs, const cgd_run
       cgd_outfile_discard(&hc);
       return rc;
     }
-    if (runs[r].theta_final) cgd_hist_add(h, runs[r].theta_final, runs[r].nparams, 1);
+    if (runs[r].state_final) cgd_hist_add(h, runs[r].state_final, runs[r].nstate, 1);
     double w = (hi - lo) / (double)nb;
+    char lr[32];
+    cgd_fmt_double(cfg->lrs[r], lr, sizeof lr);
     for (size_t b = 0; b < nb; b++)
-      fprintf(hc.fp, "%.17g,%zu,%.17g,%.17g,%llu\n", cfgs[r].lr, b, lo + (double)b * w,
+      fprintf(hc.fp, "%s,%zu,%.17g,%.17g,%llu\n", lr, b, lo + (double)b * w,
               lo + (double)(b + 1) * w, (unsigned long long)h->count[b]);
     cgd_hist_free(h);
   }
-  if ((rc = cgd_outfile_commit(&hc, err))) return rc;
+  return cgd_outfile_commit(&hc, err);
+}
 
-  cgd_outfile gp;
-  if ((rc = cgd_outfile_open(&gp, dir, "comparison.gp", err))) return rc;
-  fprintf(gp.fp, "# gnuplot script that drew comparison.png from this directory's files\n"
-                 "set terminal pngcairo size 1100,1200 font ',10'\n"
-                 "set datafile separator ','\n"
-                 "set output 'comparison.png'\n"
-                 "set multiplot layout 3,1\nset rmargin 6\n"
-                 "set title 'loss traces (same initial parameters)'\n"
-                 "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\n"
-                 "plot ");
-  for (size_t r = 0; r < nruns; r++) {
-    const char *rel = leaf(runs[r].dir);
-    fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using 1:2 with lines title 'lr = %g (%s)'",
-            r ? ", " : "", rel, cfgs[r].lr,
-            runs[r].verdict[0] ? runs[r].verdict : "none");
-  }
-  /* the last 10% of each trace over its own mean: a monotone descent is a straight
-   * line, a chaotic one fluctuates — visible whatever the two loss levels are */
+/* ---------------------------------------------------------------- the figure */
+
+static void plot_mlp(FILE *gp, const cgd_run_config *cfg, const cgd_run_result *runs, size_t nruns) {
   uint64_t last = 0;
   for (size_t r = 0; r < nruns; r++) last = runs[r].steps > last ? runs[r].steps : last;
-  fprintf(gp.fp, "\nunset logscale y\n"
-                 "set title 'last 10%% of the steps, each loss over its mean in that window'\n"
-                 "set ylabel 'loss / window mean'\n");
-  for (size_t r = 0; r < nruns; r++) {
-    const char *rel = leaf(runs[r].dir);
-    fprintf(gp.fp, "stats '%s/trace.csv' every ::1 using ($1 >= %llu ? $2 : NaN) name 'W%zu' nooutput\n",
-            rel, (unsigned long long)(last - last / 10), r);
-  }
-  fprintf(gp.fp, "plot ");
-  for (size_t r = 0; r < nruns; r++) {
-    const char *rel = leaf(runs[r].dir);
-    fprintf(gp.fp, "%s'%s/trace.csv' every ::1 using ($1 >= %llu ? $1 : NaN):($2/W%zu_mean) "
-                   "with lines title 'lr = %g'",
-            r ? ", " : "", rel, (unsigned long long)(last - last / 10), r, cfgs[r].lr);
-  }
-  fprintf(gp.fp, "\n"
-                 "set title 'final parameter histograms (all parameters)'\n"
-                 "set xlabel 'parameter value'; set ylabel 'count'\n"
-                 "set style fill transparent solid 0.4\n"
-                 "plot ");
+  fprintf(gp, "set terminal pngcairo size 1100,1200 font ',10'\nset output 'comparison.png'\n"
+              "set multiplot layout 3,1\nset rmargin 6\n"
+              "set title 'loss traces (same initial parameters)'\n"
+              "set xlabel 'step'; set ylabel 'loss'; set logscale y; set grid\nplot ");
   for (size_t r = 0; r < nruns; r++)
-    fprintf(gp.fp, "%s'comparison_hist.csv' every ::1 using ($1==%.17g ? ($3+$4)/2 : NaN):5:($4-$3) "
-                   "with boxes title 'lr = %g'",
-            r ? ", " : "", cfgs[r].lr, cfgs[r].lr);
-  fprintf(gp.fp, "\nunset multiplot\n");
-  return cgd_gnuplot_script(&gp, dir, "comparison.gp", plots_skipped, err);
+    fprintf(gp, "%s'%s/trace.csv' every ::1 using 1:($2 > 0 && $2 < 1e300 ? $2 : NaN) with lines title 'lr = %g (%s)'",
+            r ? ", " : "", leaf(runs[r].dir), cfg->lrs[r], runs[r].verdict);
+  /* the last 10% of each trace over its own mean: a monotone descent is a straight line, a
+   * chaotic one fluctuates — visible whatever the two loss levels are */
+  fprintf(gp, "\nunset logscale y\n"
+              "set title 'last 10%% of the steps, each loss over its mean in that window'\n"
+              "set ylabel 'loss / window mean'\n");
+  for (size_t r = 0; r < nruns; r++)
+    fprintf(gp, "W%zu_mean = 1\nstats '%s/trace.csv' every ::1 using ($1 >= %llu && $2 < 1e300 ? $2 : NaN) "
+                "name 'W%zu' nooutput\n",
+            r, leaf(runs[r].dir), (unsigned long long)(last - last / 10), r);
+  fprintf(gp, "plot ");
+  for (size_t r = 0; r < nruns; r++)
+    fprintf(gp, "%s'%s/trace.csv' every ::1 using ($1 >= %llu ? $1 : NaN):($2/W%zu_mean) "
+                "with lines title 'lr = %g'",
+            r ? ", " : "", leaf(runs[r].dir), (unsigned long long)(last - last / 10), r, cfg->lrs[r]);
+  fprintf(gp, "\nset title 'final parameter histograms (all parameters)'\n"
+              "set xlabel 'parameter value'; set ylabel 'count'\n"
+              "set style fill transparent solid 0.4\nplot ");
+  for (size_t r = 0; r < nruns; r++) {
+    char lr[32];
+    fprintf(gp, "%s'comparison_hist.csv' every ::1 using (strcol(1) eq '%s' ? ($3+$4)/2 : NaN):5:($4-$3) "
+                "with boxes title 'lr = %g'",
+            r ? ", " : "", cgd_fmt_double(cfg->lrs[r], lr, sizeof lr), cfg->lrs[r]);
+  }
+  fprintf(gp, "\nunset multiplot\n");
+}
+
+/* Analytic: per rate, its final histogram against its own Gibbs law (1-D), and the
+ * distances against the rate. */
+static void plot_analytic(FILE *gp, const cgd_run_config *cfg, const cgd_run_result *runs,
+                          size_t nruns, int dim) {
+  const int cols = nruns < 3 ? (int)nruns : 3, rows = ((int)nruns + cols - 1) / cols + 1;
+  fprintf(gp, "set terminal pngcairo size %d,%d font ',10'\nset output 'comparison.png'\n"
+              "set multiplot layout %d,%d\nset grid\n",
+              400 * cols + 100, 330 * rows, rows, cols);
+  for (size_t r = 0; r < nruns; r++) {
+    const char *d = leaf(runs[r].dir);
+    fprintf(gp, "set title \"lr = %g: %s, TV to Gibbs %.4f\"\n", cfg->lrs[r], runs[r].verdict,
+            runs[r].gibbs[0]);
+    if (dim == 1)
+      /* the last histogram of the run: the rows of its largest step */
+      fprintf(gp, "stats '%s/hist.csv' every ::1 using 1 name 'S%zu' nooutput\n"
+                  "set xlabel 'x'; set ylabel 'probability per bin'; set style fill solid 0.3\n"
+                  "plot '%s/hist.csv' every ::1 using (column(1)==S%zu_max ? ($4+$5)/2 : NaN):7:($5-$4) "
+                  "with boxes lc rgb '#9ab' title 'run', '' every ::1 using (column(1)==S%zu_max ? ($4+$5)/2 : NaN):8 "
+                  "with histeps lw 2 lc rgb 'black' title 'Gibbs law'\n",
+              d, r, d, r, r);
+    else
+      fprintf(gp, "set xlabel 'x'; set ylabel 'y'\nplot '%s/trace.csv' every ::1 using 1:2 with lines notitle\n", d);
+  }
+  for (int k = (int)nruns; k < rows * cols - 1; k++) fprintf(gp, "set multiplot next\n");
+  fprintf(gp, "set title 'distance to the rescaled Gibbs law per rate'\nset logscale x\n"
+              "set xlabel 'lr'; set ylabel 'distance'; set key top left\n"
+              "plot 'comparison.csv' every ::1 using 1:(column('gibbs_tv')) with linespoints pt 7 title 'TV', "
+              "'' every ::1 using 1:(column('gibbs_hellinger')) with linespoints pt 7 title 'Hellinger'\n"
+              "unset multiplot\n");
+}
+
+static void plot_compare(const char *dir, const cgd_run_config *cfg, const cgd_run_result *runs,
+                         size_t nruns, int dim, char *msg, size_t mlen) {
+  cgd_outfile gp;
+  cgd_error e;
+  if (cgd_outfile_open(&gp, dir, "comparison.gp", &e)) {
+    snprintf(msg, mlen, "failed: %.480s", e.msg);
+    return;
+  }
+  fprintf(gp.fp, "# gnuplot script that drew comparison.png from this directory's files\n"
+                 "set datafile separator ','\n");
+  if (cgd_run_config_kind(cfg) == CGD_KIND_MLP) plot_mlp(gp.fp, cfg, runs, nruns);
+  else plot_analytic(gp.fp, cfg, runs, nruns, dim);
+  int skipped = 0;
+  if (cgd_gnuplot_script(&gp, dir, "comparison.gp", &skipped, &e))
+    snprintf(msg, mlen, "failed: %.480s", e.msg);
+  else
+    snprintf(msg, mlen, "%s", skipped ? "skipped (no gnuplot)" : "comparison.png");
+}
+
+/* ---------------------------------------------------------------- the comparison */
+
+static int prepare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *err) {
+  char what[64];
+  snprintf(what, sizeof what, "compare-%s-seed%llu", cgd_kind_name(cgd_run_config_kind(cfg)),
+           (unsigned long long)cfg->seed);
+  return cgd_run_dir_prepare(cfg->out, what, cfg->force, dir, len, err);
+}
+
+int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *err) {
+  int rc = cgd_run_config_check(cfg, err);
+  if (rc || (rc = prepare(cfg, dir, len, err))) return rc;
+  cgd_run_result *res = calloc(cfg->nlr, sizeof *res);
+  cgd_run_config *one = cgd_run_config_dup(cfg);
+  if (!res || !one) {
+    free(res);
+    cgd_run_config_free(one);
+    return cgd_fail(err, CGD_ENOMEM, "out of memory");
+  }
+  int worst = CGD_OK, dim = 1;
+  size_t done = 0;
+  for (size_t r = 0; r < cfg->nlr; r++) {
+    char lr[32];
+    one->lr = cfg->lrs[r];
+    one->lrs[0] = cfg->lrs[r];
+    one->nlr = 1;
+    /* shortest round-trip text: rates that print alike with %g get distinct names */
+    if (snprintf(one->out, sizeof one->out, "%s/lr-%s", dir,
+                 cgd_fmt_double(cfg->lrs[r], lr, sizeof lr)) >= (int)sizeof one->out) {
+      rc = cgd_fail(err, CGD_EUSAGE, "--out: path too long");
+      break;
+    }
+    cgd_error e;
+    int st = cgd_run(one, NULL, &res[r], &e);
+    if (st && st != CGD_EDIVERGED && st != CGD_EINTERRUPTED) {
+      rc = st;
+      *err = e;
+      break;
+    }
+    if (!cfg->quiet) {
+      fprintf(stderr, "lr %s: %s after %llu steps (%.2f s)", lr, res[r].verdict,
+              (unsigned long long)res[r].steps, res[r].seconds);
+      if (st) fprintf(stderr, " — %s", e.msg);
+      fputc('\n', stderr);
+    }
+    if (res[r].kind != CGD_KIND_MLP && cfg->ensemble) dim = (int)(res[r].nstate / cfg->ensemble);
+    if (st && !worst) {
+      worst = st;
+      *err = e;
+    }
+    done = r + 1;
+    if (st == CGD_EINTERRUPTED) break;
+  }
+  if (!rc && done) {
+    /* the table covers the rates that ran */
+    cgd_run_config *part = cgd_run_config_dup(cfg);
+    if (!part) rc = cgd_fail(err, CGD_ENOMEM, "out of memory");
+    else {
+      part->nlr = done;
+      cgd_error e;
+      rc = write_table(dir, part, res, done, &e);
+      if (!rc && cgd_run_config_kind(cfg) == CGD_KIND_MLP)
+        rc = write_param_hists(dir, part, res, done, &e);
+      if (rc) *err = e;
+      char msg[512] = "off";
+      if (!rc && cfg->plots) {
+        plot_compare(dir, part, res, done, dim, msg, sizeof msg);
+        if (strncmp(msg, "failed", 6) && strcmp(msg, "comparison.png") && !cfg->quiet)
+          fprintf(stderr, "  comparison plot %s\n", msg);
+        else if (!strncmp(msg, "failed", 6) && !cfg->quiet)
+          fprintf(stderr, "train: warning: comparison plot %s\n", msg);
+      }
+      cgd_run_config_free(part);
+    }
+  }
+  for (size_t r = 0; r < cfg->nlr; r++) cgd_run_result_clear(&res[r]);
+  free(res);
+  cgd_run_config_free(one);
+  return rc ? rc : worst;
 }

@@ -1,0 +1,686 @@
+/* The analytic kinds: f = f0 + f1,ε in 1-D or 2-D, as a single orbit (its series is f(x_t),
+ * its time histogram after burn-in is compared with the rescaled Gibbs law) or as an
+ * ensemble of particles (histograms at chosen steps against the Gibbs law, crossings of
+ * x = 0 in 1-D, optionally a second map from the same initial ensemble). */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "chaosgd/grid.h"
+#include "chaosgd/landscape.h"
+#include "chaosgd/loop.h"
+#include "chaosgd/multiscale.h"
+#include "chaosgd/sampling.h"
+#include "run_internal.h"
+
+/* Histograms of one map's ensemble at the histogram steps (the run's own, or the second
+ * map's), with their distances to the Gibbs law; written to a CSV as they are taken. */
+typedef struct ens_hists {
+  const struct ms_state *ms;
+  FILE *fp;                    /* hist.csv or compare_hist.csv (NULL: not written) */
+  const char *fpath;
+  size_t next_h;
+  double *probs;               /* nh × ncell */
+  struct cgd_distances *dist;  /* nh */
+} ens_hists;
+
+typedef struct ms_state {
+  const cgd_run_config *cfg;
+  const cgd_objective *obj;
+  size_t dim, n, nbins, ncell; /* ncell: nbins (1-D) or nbins² (2-D) */
+  double sigma2[2];
+  uint64_t *hsteps;
+  size_t nh;
+  double *gibbs;               /* ncell Gibbs bin probabilities (NULL if unavailable) */
+  const char *gibbs_note;      /* why there is none */
+  cgd_quad_model qm;
+  int have_min;
+  double lmin, t_relax;
+  cgd_outfile hist;
+  ens_hists eh;
+  /* single orbit: time histogram after burn-in */
+  cgd_hist *orbit1;
+  cgd_hist2d *orbit2;
+  double orbit_sum[2], orbit_sq[2];
+  uint64_t orbit_n;
+  /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
+   * bit 1: by overshoot of the macro map x − η f0'(x)) */
+  unsigned char *crossed;
+  struct { double *x; size_t *idx; } cross[CGD_LOOP_SLOTS]; /* per-slot gather buffers */
+  double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
+  int status;                  /* first error inside block_done (allocation) */
+  struct cgd_distances final;  /* distances to Gibbs reported in the summary */
+  char gsource[160];
+} ms_state;
+
+/* ---------------------------------------------------------------- histograms */
+
+static int ensemble_probs(const ms_state *s, const double *x, double *p, uint64_t *inrange,
+                          cgd_error *err) {
+  int rc;
+  const double *R = s->cfg->hist_range;
+  if (s->dim == 1) {
+    cgd_hist *h;
+    if ((rc = cgd_hist_create(R[0], R[1], s->nbins, &h, err))) return rc;
+    cgd_hist_add(h, x, s->n, 1);
+    *inrange = cgd_hist_prob(h, p);
+    cgd_hist_free(h);
+  } else {
+    cgd_hist2d *h;
+    if ((rc = cgd_hist2d_create(R[0], R[1], s->nbins, R[0], R[1], s->nbins, &h, err))) return rc;
+    cgd_hist2d_add(h, x, s->n);
+    *inrange = cgd_hist2d_prob(h, p);
+    cgd_hist2d_free(h);
+  }
+  return CGD_OK;
+}
+
+static void distances(const ms_state *s, const double *p, const double *q,
+                      struct cgd_distances *d) {
+  cgd_error e;
+  double w = (s->cfg->hist_range[1] - s->cfg->hist_range[0]) / (double)s->nbins;
+  int rc = s->dim == 1 ? cgd_distances_1d(p, q, s->ncell, w, d, &e)
+                       : cgd_distances(p, q, s->ncell, d, &e);
+  if (rc) d->tv = d->hellinger = d->kl = d->w1 = d->ks = NAN; /* empty histogram */
+}
+
+/* Rows of one histogram: 1-D step,kind,bin,x_lo,x_hi,count,prob,gibbs_prob,distances;
+ * 2-D also the y bin. Distances to Gibbs repeated on every row of the step. */
+static void write_hist_rows(const ms_state *s, FILE *fp, uint64_t t, const char *kind,
+                            const double *p, uint64_t total, const struct cgd_distances *d) {
+  const double lo = s->cfg->hist_range[0];
+  const double w = (s->cfg->hist_range[1] - lo) / (double)s->nbins;
+  for (size_t cell = 0; cell < s->ncell; cell++) {
+    size_t i = s->dim == 1 ? cell : cell / s->nbins, j = cell % s->nbins;
+    fprintf(fp, "%llu,%s,%zu,%.17g,%.17g,", (unsigned long long)t, kind, i, lo + (double)i * w,
+            lo + (double)(i + 1) * w);
+    if (s->dim == 2) fprintf(fp, "%zu,%.17g,%.17g,", j, lo + (double)j * w, lo + (double)(j + 1) * w);
+    fprintf(fp, "%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n", p[cell] * (double)total,
+            p[cell], s->gibbs ? s->gibbs[cell] : NAN, d->tv, d->hellinger, d->kl, d->w1, d->ks);
+  }
+}
+
+static const char *hist_header(size_t dim) {
+  return dim == 1 ? "step,kind,bin,x_lo,x_hi,count,prob,gibbs_prob,tv,hellinger,kl,w1,ks\n"
+                  : "step,kind,xbin,x_lo,x_hi,ybin,y_lo,y_hi,count,prob,gibbs_prob,tv,"
+                    "hellinger,kl,w1,ks\n";
+}
+
+static int eh_wants(void *u, uint64_t t) {
+  ens_hists *h = u;
+  return h->next_h < h->ms->nh && h->ms->hsteps[h->next_h] == t;
+}
+
+static int eh_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                      const double *g, cgd_error *err) {
+  ens_hists *h = u;
+  const ms_state *s = h->ms;
+  (void)n, (void)f, (void)g;
+  if (!eh_wants(u, t)) return CGD_OK;
+  double *p = h->probs + h->next_h * s->ncell;
+  uint64_t total;
+  int rc = ensemble_probs(s, x, p, &total, err);
+  if (rc) return rc;
+  struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
+  if (s->gibbs && total) distances(s, p, s->gibbs, &d);
+  h->dist[h->next_h] = d;
+  if (h->fp) {
+    write_hist_rows(s, h->fp, t, "ensemble", p, total, &d);
+    if (ferror(h->fp)) return cgd_fail(err, CGD_EIO, "error writing %s: %s", h->fpath, strerror(errno));
+  }
+  h->next_h++;
+  return CGD_OK;
+}
+
+static int eh_init(ens_hists *h, const ms_state *s, FILE *fp, const char *fpath, cgd_error *err) {
+  memset(h, 0, sizeof *h);
+  h->ms = s;
+  h->fp = fp;
+  h->fpath = fpath;
+  h->probs = calloc(s->nh * s->ncell, sizeof *h->probs);
+  h->dist = calloc(s->nh, sizeof *h->dist);
+  if (!h->probs || !h->dist) return cgd_fail(err, CGD_ENOMEM, "out of memory for histograms");
+  return CGD_OK;
+}
+
+static void eh_free(ens_hists *h) {
+  free(h->probs);
+  free(h->dist);
+}
+
+/* ---------------------------------------------------------------- per-step bookkeeping */
+
+/* Single orbit: time histogram and moments after burn-in. */
+static void orbit_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
+                        const double *x_old, const double *x_new) {
+  ms_state *s = u;
+  (void)slot, (void)i0, (void)nb, (void)x_old;
+  if (t + 1 < s->cfg->burn_in) return;
+  if (s->orbit1) cgd_hist_add(s->orbit1, x_new, 1, 1);
+  if (s->orbit2) cgd_hist2d_add(s->orbit2, x_new, 1);
+  for (size_t a = 0; a < s->dim; a++) {
+    s->orbit_sum[a] += x_new[a];
+    s->orbit_sq[a] += x_new[a] * x_new[a];
+  }
+  s->orbit_n++;
+}
+
+/* Ensembles: largest move of the last step; in 1-D, crossings of x = 0. */
+static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
+                      const double *x_old, const double *x_new) {
+  ms_state *s = u;
+  const size_t dim = s->dim;
+  if (t + 1 == s->cfg->iters) {
+    double mv = 0;
+    for (size_t k = 0; k < nb * dim; k++) mv = fmax(mv, fabs(x_new[k] - x_old[k]));
+    s->max_move[slot] = fmax(s->max_move[slot], mv);
+  }
+  if (dim != 1 || !s->crossed) return;
+  /* a crossing is the macro map's overshoot when x − η f0'(x) alone would already land on
+   * the other side (e.g. a particle started high on a steep wall). Only the particles that
+   * crossed are gathered and evaluated, in one batch. */
+  if (!s->cross[slot].x) {
+    s->cross[slot].x = malloc(2 * nb * sizeof(double));
+    s->cross[slot].idx = malloc(nb * sizeof(size_t));
+    if (!s->cross[slot].x || !s->cross[slot].idx) {
+      s->status = CGD_ENOMEM;
+      return;
+    }
+  }
+  double *xs = s->cross[slot].x, *g0 = xs + nb;
+  size_t *idx = s->cross[slot].idx;
+  /* branch-free gather: crossings are frequent and unpredictable */
+  size_t nc = 0;
+  for (size_t i = 0; i < nb; i++) {
+    xs[nc] = x_old[i];
+    idx[nc] = i;
+    nc += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
+  }
+  if (!nc) return;
+  cgd_error e;
+  if (s->obj->eval_f0(s->obj->ctx, nc, xs, NULL, g0, NULL, &e)) {
+    s->status = CGD_EINTERNAL;
+    return;
+  }
+  const double lr = s->cfg->lr;
+  for (size_t k = 0; k < nc; k++) {
+    const double macro = xs[k] - lr * g0[k];
+    s->crossed[i0 + idx[k]] |= (macro < 0) != (xs[k] < 0) ? 2 : 1;
+  }
+}
+
+/* ---------------------------------------------------------------- setup */
+
+/* The rescaled Gibbs law (or Rmk 15's Gaussian form) on the histogram grid. */
+static int gibbs_setup(ms_state *s, cgd_error *err) {
+  const cgd_run_config *c = s->cfg;
+  const double *R = c->hist_range;
+  const size_t nb = s->nbins;
+  if (s->dim == 2 && fabs(s->sigma2[1] - s->sigma2[0]) > 1e-3 * fmax(s->sigma2[0], s->sigma2[1]))
+    s->gibbs_note = "no Gibbs law: the two coordinates have different noise variances";
+  else if (!(s->sigma2[0] > 0))
+    s->gibbs_note = "no Gibbs law: f1 has no noise (sigma2 = 0)";
+  else if (c->gibbs_gaussian && !(s->lmin > 0))
+    s->gibbs_note = "no Gaussian form: the Hessian of f0 at its minimum is not positive definite";
+  if (s->gibbs_note) return CGD_OK;
+  s->gibbs = malloc(s->ncell * sizeof *s->gibbs);
+  if (!s->gibbs) return cgd_fail(err, CGD_ENOMEM, "out of memory");
+  cgd_eval_fn fn = c->gibbs_gaussian ? cgd_quad_model_eval : s->obj->eval_f0;
+  void *fctx = c->gibbs_gaussian ? (void *)&s->qm : s->obj->ctx;
+  return s->dim == 1 ? cgd_gibbs_bins_1d(fn, fctx, c->lr, s->sigma2[0], R[0], R[1], nb, s->gibbs, err)
+                     : cgd_gibbs_bins_2d(fn, fctx, c->lr, s->sigma2[0], R[0], R[1], nb, R[0],
+                                         R[1], nb, s->gibbs, err);
+}
+
+static int build_objective(cgd_run_ctx *r, cgd_error *err) {
+  const cgd_run_config *c = r->cfg;
+  const char *pn[CGD_MAX_PARAMS];
+  for (size_t i = 0; i < c->nparams; i++) pn[i] = c->param_names[i];
+  cgd_ms_spec spec = {.f0 = c->f0, .f1 = c->f1, .eps = c->eps, .k = c->k,
+                      .nparams = c->nparams, .param_names = pn, .param_values = c->param_values};
+  return cgd_multiscale_create(&spec, &r->obj, err);
+}
+
+static const char *short_name(const char *s) {
+  return strlen(s) < 20 && !strpbrk(s, "()*/^+ ") ? s : "expr";
+}
+
+static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
+  cgd_run_config *c = r->cfg;
+  ms_state *s = calloc(1, sizeof *s);
+  if (!s) return cgd_fail(err, CGD_ENOMEM, "out of memory");
+  r->ks = s;
+  s->cfg = c;
+  /* an ensemble row costs a full evaluation of every particle: keep them to ~1000 */
+  if (!c->log_every) c->log_every = c->ensemble > 1 ? (c->iters / 1000 > 10 ? c->iters / 1000 : 10) : 1;
+  int rc = build_objective(r, err);
+  if (rc) return rc;
+  s->obj = r->obj;
+  s->dim = r->dim = r->obj->dim;
+  s->n = r->n = (size_t)c->ensemble;
+  if (!c->hist_bins) c->hist_bins = s->dim == 1 ? 100 : 20;
+  if (s->dim == 2 && c->hist_bins > 2000)
+    return cgd_fail(err, CGD_EUSAGE, "--hist-bins: at most 2000 per axis in 2-D");
+  if (c->burn_in == UINT64_MAX) c->burn_in = c->iters / 10;
+  s->nbins = (size_t)c->hist_bins;
+  s->ncell = s->dim == 1 ? s->nbins : s->nbins * s->nbins;
+  if ((rc = cgd_multiscale_sigma2(r->obj, s->sigma2, err))) return rc;
+  cgd_law law;
+  r->x = malloc(s->n * s->dim * sizeof *r->x);
+  if (!r->x) return cgd_fail(err, CGD_ENOMEM, "out of memory for %zu particles", s->n);
+  if ((rc = cgd_law_parse(c->x0, &law, err)) ||
+      (rc = cgd_law_sample(&law, s->dim, s->n, c->seed, r->x, err)))
+    return rc;
+  if ((rc = cgd_steps_parse("--hist-at", s->n > 1 ? c->hist_at : "", c->iters, &s->hsteps, &s->nh, err)))
+    return rc;
+  /* relaxation time of the slow direction of f0 */
+  cgd_error e2;
+  s->qm.dim = s->dim;
+  s->have_min = cgd_f0_minimum(r->obj, c->hist_range[0], c->hist_range[1], s->qm.xs, s->qm.H, &e2) == CGD_OK;
+  s->lmin = s->have_min ? cgd_sym_lambda_min(s->qm.H, s->dim) : NAN;
+  s->t_relax = s->lmin > 0 ? 10.0 / (c->lr * s->lmin) : NAN;
+  if ((rc = gibbs_setup(s, err))) return rc;
+  if (isfinite(s->t_relax) && (double)c->iters < s->t_relax)
+    snprintf(r->res->warning, sizeof r->res->warning,
+             "%llu steps is short of the relaxation time of f0's slow direction: "
+             "10/(lr*lambda_min) = %.0f steps (lambda_min = %g); histograms will still "
+             "remember the initial law",
+             (unsigned long long)c->iters, s->t_relax, s->lmin);
+  if (r->res->warning[0] && !c->quiet) fprintf(stderr, "train: warning: %s\n", r->res->warning);
+  r->mo = (cgd_map_opts){.kind = c->map, .lr = c->lr, .gamma = c->gamma, .mu = c->mu,
+                         .seed = c->seed, .sigma2 = {s->sigma2[0], s->sigma2[1]}};
+  char eps[32];
+  if (snprintf(r->what, sizeof r->what, "%s-%s-%s-lr%g-eps%s-n%zu-seed%llu", short_name(c->f0),
+               short_name(c->f1), cgd_map_kind_name(c->map), c->lr,
+               cgd_fmt_double(c->eps, eps, sizeof eps), s->n, (unsigned long long)c->seed) >=
+      (int)sizeof r->what)
+    r->what[sizeof r->what - 1] = '\0';
+  return CGD_OK;
+}
+
+static int orbit_setup(cgd_run_ctx *r, cgd_error *err) {
+  int rc = ms_setup(r, err);
+  if (rc) return rc;
+  ms_state *s = r->ks;
+  const double *R = r->cfg->hist_range;
+  rc = s->dim == 1 ? cgd_hist_create(R[0], R[1], s->nbins, &s->orbit1, err)
+                   : cgd_hist2d_create(R[0], R[1], s->nbins, R[0], R[1], s->nbins, &s->orbit2, err);
+  if (rc) return rc;
+  cgd_run_observer o = {.name = "orbit-histogram", .state = s, .block_done = orbit_block};
+  o.wants = NULL; /* the series already observes every step; nothing more is asked */
+  return cgd_run_attach(r, &o, err);
+}
+
+static int ens_wants_none(void *u, uint64_t t) {
+  (void)u, (void)t;
+  return 0;
+}
+
+static int ensemble_setup(cgd_run_ctx *r, cgd_error *err) {
+  int rc = ms_setup(r, err);
+  if (rc) return rc;
+  ms_state *s = r->ks;
+  if (s->dim == 1 && !(s->crossed = calloc(s->n, 1)))
+    return cgd_fail(err, CGD_ENOMEM, "out of memory for %zu particles", s->n);
+  cgd_run_observer b = {.name = "moves-and-crossings", .state = s, .wants = ens_wants_none,
+                        .block_done = ens_block};
+  if ((rc = cgd_run_attach(r, &b, err))) return rc;
+  if ((rc = eh_init(&s->eh, s, NULL, NULL, err))) return rc;
+  cgd_run_observer h = {.name = "histograms", .state = &s->eh, .wants = eh_wants,
+                        .observe = eh_observe};
+  return cgd_run_attach(r, &h, err);
+}
+
+/* ---------------------------------------------------------------- config, trace, files */
+
+static void ms_describe(cgd_run_ctx *r, json_t *conf) {
+  ms_state *s = r->ks;
+  json_t *oj = json_object();
+  json_object_set_new(oj, "name", json_string(r->obj->name));
+  json_object_set_new(oj, "dim", json_integer((json_int_t)s->dim));
+  json_object_set_new(oj, "sigma2", cgd_jarray(s->sigma2, s->dim));
+  json_object_set_new(oj, "noise_law", json_string(cgd_multiscale_noise_law(r->obj)));
+  json_object_set_new(oj, "lambda_min_f0", cgd_jreal(s->lmin));
+  json_object_set_new(oj, "relaxation_steps", cgd_jreal(s->t_relax));
+  if (!strcmp(r->cfg->f0, "doublewell"))
+    json_object_set_new(oj, "critical_k", json_real(cgd_doublewell_critical_k()));
+  json_object_set_new(conf, "objective_info", oj);
+}
+
+static const char *ms_trace_header(cgd_run_ctx *r) {
+  ms_state *s = r->ks;
+  if (s->n == 1) return s->dim == 1 ? "step,x,f,grad_x" : "step,x,y,f,grad_x,grad_y";
+  return s->dim == 1 ? "step,f_mean,x_mean,x_std,frac_x_neg"
+                     : "step,f_mean,x_mean,x_std,y_mean,y_std,frac_x_neg";
+}
+
+static void ms_trace_row(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const double *x,
+                         const double *f, const double *g) {
+  const size_t dim = r->dim;
+  if (n == 1) {
+    fprintf(fp, "%llu,%.17g", (unsigned long long)t, x[0]);
+    if (dim == 2) fprintf(fp, ",%.17g", x[1]);
+    fprintf(fp, ",%.17g,%.17g", f[0], g[0]);
+    if (dim == 2) fprintf(fp, ",%.17g", g[1]);
+    return;
+  }
+  /* ensemble moments in a fixed order (sequential sums): thread-independent */
+  double fm = 0, m[2] = {0, 0}, v[2] = {0, 0}, neg = 0;
+  for (size_t i = 0; i < n; i++) fm += f[i];
+  for (size_t a = 0; a < dim; a++) {
+    for (size_t i = 0; i < n; i++) m[a] += x[i * dim + a];
+    m[a] /= (double)n;
+    for (size_t i = 0; i < n; i++) v[a] += (x[i * dim + a] - m[a]) * (x[i * dim + a] - m[a]);
+    v[a] /= (double)n;
+  }
+  for (size_t i = 0; i < n; i++) neg += x[i * dim] < 0;
+  fprintf(fp, "%llu,%.17g,%.17g,%.17g", (unsigned long long)t, fm / (double)n, m[0], sqrt(v[0]));
+  if (dim == 2) fprintf(fp, ",%.17g,%.17g", m[1], sqrt(v[1]));
+  fprintf(fp, ",%.17g", neg / (double)n);
+}
+
+static int ms_begin(cgd_run_ctx *r, cgd_error *err) {
+  ms_state *s = r->ks;
+  int rc = cgd_outfile_open(&s->hist, r->dir, "hist.csv", err);
+  if (rc) return rc;
+  fputs(hist_header(s->dim), s->hist.fp);
+  s->eh.fp = s->hist.fp;
+  s->eh.fpath = s->hist.tmp_path;
+  return CGD_OK;
+}
+
+static json_t *dist_json(json_t *o, const struct cgd_distances *d) {
+  json_object_set_new(o, "tv", cgd_jreal(d->tv));
+  json_object_set_new(o, "hellinger", cgd_jreal(d->hellinger));
+  json_object_set_new(o, "kl", cgd_jreal(d->kl));
+  json_object_set_new(o, "w1", cgd_jreal(d->w1));
+  json_object_set_new(o, "ks", cgd_jreal(d->ks));
+  return o;
+}
+
+static void gibbs_summary(cgd_run_ctx *r, ms_state *s, json_t *sum) {
+  const cgd_run_config *c = r->cfg;
+  json_t *gj = json_object();
+  json_object_set_new(gj, "form", json_string(c->gibbs_gaussian ? "gaussian" : "exact"));
+  if (s->have_min) json_object_set_new(gj, "f0_minimum", cgd_jarray(s->qm.xs, s->dim));
+  json_object_set_new(gj, "sigma2", cgd_jarray(s->sigma2, s->dim));
+  json_object_set_new(gj, "source", json_string(s->gibbs ? s->gsource : s->gibbs_note));
+  dist_json(gj, &s->final);
+  json_object_set_new(gj, "bins", json_integer((json_int_t)s->nbins));
+  json_object_set_new(gj, "range", cgd_jarray(c->hist_range, 2));
+  json_object_set_new(sum, "gibbs", gj);
+  const double *d = &s->final.tv;
+  for (int i = 0; i < 5; i++) r->res->gibbs[i] = d[i];
+  if (!strcmp(c->f0, "doublewell")) {
+    double kc = cgd_doublewell_critical_k();
+    json_object_set_new(sum, "critical_k", json_real(kc));
+    json_object_set_new(sum, "k_below_critical", json_boolean(c->k < kc));
+  }
+}
+
+static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
+  ms_state *s = r->ks;
+  const cgd_run_config *c = r->cfg;
+  json_object_set_new(sum, "particles", json_integer(1));
+  s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
+  if (s->orbit_n) {
+    double *p = malloc(s->ncell * sizeof *p);
+    if (!p) return cgd_fail(err, CGD_ENOMEM, "out of memory");
+    uint64_t tot = s->dim == 1 ? cgd_hist_prob(s->orbit1, p) : cgd_hist2d_prob(s->orbit2, p);
+    if (s->gibbs && tot) distances(s, p, s->gibbs, &s->final);
+    write_hist_rows(s, s->hist.fp, r->lr.steps, "orbit", p, tot, &s->final);
+    free(p);
+    snprintf(s->gsource, sizeof s->gsource, "orbit, steps %llu..%llu",
+             (unsigned long long)c->burn_in, (unsigned long long)r->lr.steps);
+    json_t *oj = json_object(), *mean = json_array(), *sd = json_array();
+    json_object_set_new(oj, "burn_in", json_integer((json_int_t)c->burn_in));
+    json_object_set_new(oj, "samples", json_integer((json_int_t)s->orbit_n));
+    for (size_t a = 0; a < s->dim; a++) {
+      double m = s->orbit_sum[a] / (double)s->orbit_n;
+      json_array_append_new(mean, cgd_jreal(m));
+      json_array_append_new(sd, cgd_jreal(sqrt(fmax(s->orbit_sq[a] / (double)s->orbit_n - m * m, 0))));
+    }
+    json_object_set_new(oj, "mean", mean);
+    json_object_set_new(oj, "std", sd);
+    json_object_set_new(oj, "in_range_fraction", json_real((double)tot / (double)s->orbit_n));
+    json_object_set_new(sum, "orbit", oj);
+  }
+  gibbs_summary(r, s, sum);
+  json_object_set_new(sum, "ns_per_particle_step",
+                      cgd_jreal(r->lr.steps ? 1e9 * r->seconds / (double)r->lr.steps : NAN));
+  return cgd_outfile_commit(&s->hist, err);
+}
+
+/* ---------------------------------------------------------------- ensembles: second map */
+
+/* The same initial ensemble through --compare-map: its histograms (compare_hist.csv) and
+ * the distances between the two maps' laws at every histogram step (compare.csv). */
+static int compare_run(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err) {
+  const cgd_run_config *c = r->cfg;
+  cgd_map_opts mo = r->mo;
+  mo.kind = c->compare_map;
+  cgd_map *map = NULL;
+  ens_hists h2;
+  cgd_outfile hf = {0}, cf = {0};
+  double *x2 = malloc(s->n * s->dim * sizeof *x2);
+  int rc = x2 ? eh_init(&h2, s, NULL, NULL, err) : cgd_fail(err, CGD_ENOMEM, "out of memory");
+  if (rc || (rc = cgd_map_create(&mo, r->obj, s->n, &map, err))) goto out;
+  if ((rc = cgd_outfile_open(&hf, r->dir, "compare_hist.csv", err))) goto out;
+  fputs(hist_header(s->dim), hf.fp);
+  h2.fp = hf.fp;
+  h2.fpath = hf.tmp_path;
+  memcpy(x2, r->x0, s->n * s->dim * sizeof *x2);
+  cgd_observer ob = {.user = &h2, .wants = eh_wants, .observe = eh_observe};
+  cgd_loop_opts lo = {.iters = c->iters, .loss_limit = INFINITY, .stop = c->stop};
+  cgd_loop_result lr2;
+  int crc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, err);
+  if (crc == CGD_EINTERRUPTED || crc == CGD_EDIVERGED) {
+    /* the run's own results stand; the comparison is reported as what stopped it */
+    r->run_rc = crc;
+    r->run_err = *err;
+    json_object_set_new(sum, "compare", json_pack("{s:s, s:s, s:s}", "map",
+                                                  cgd_map_kind_name(c->compare_map), "status",
+                                                  cgd_status_name(crc), "message", err->msg));
+    rc = cgd_outfile_commit(&hf, err); /* what it had */
+    goto out;
+  }
+  if ((rc = crc) || (rc = cgd_outfile_commit(&hf, err))) goto out;
+  if ((rc = cgd_outfile_open(&cf, r->dir, "compare.csv", err))) goto out;
+  fprintf(cf.fp, "step,tv,hellinger,kl,w1,ks,%s_tv_gibbs,%s_tv_gibbs\n", cgd_map_kind_name(c->map),
+          cgd_map_kind_name(c->compare_map));
+  json_t *ca = json_array();
+  for (size_t k = 0; k < s->nh; k++) {
+    struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
+    distances(s, s->eh.probs + k * s->ncell, h2.probs + k * s->ncell, &d);
+    fprintf(cf.fp, "%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
+            (unsigned long long)s->hsteps[k], d.tv, d.hellinger, d.kl, d.w1, d.ks,
+            s->eh.dist[k].tv, h2.dist[k].tv);
+    json_t *o = dist_json(json_pack("{s:I}", "step", (json_int_t)s->hsteps[k]), &d);
+    json_object_set_new(o, "tv_to_gibbs_compare_map", cgd_jreal(h2.dist[k].tv));
+    json_array_append_new(ca, o);
+  }
+  json_object_set_new(sum, "compare", json_pack("{s:s, s:o}", "map",
+                                                cgd_map_kind_name(c->compare_map), "steps", ca));
+  rc = cgd_outfile_commit(&cf, err);
+out:
+  cgd_outfile_discard(&hf);
+  cgd_outfile_discard(&cf);
+  cgd_map_free(map);
+  if (x2) eh_free(&h2);
+  free(x2);
+  return rc;
+}
+
+static void crossings_summary(ms_state *s, const double *x, json_t *ej) {
+  size_t neg = 0, cn = 0, co = 0;
+  for (size_t i = 0; i < s->n; i++) {
+    neg += x[i] < 0;
+    cn += (s->crossed[i] & 1) != 0;
+    co += (s->crossed[i] & 2) != 0;
+  }
+  json_object_set_new(ej, "frac_x_neg_final", json_real((double)neg / (double)s->n));
+  json_object_set_new(ej, "frac_crossed", json_real((double)cn / (double)s->n));
+  json_object_set_new(ej, "frac_macro_overshoot", json_real((double)co / (double)s->n));
+  if (co)
+    json_object_set_new(ej, "note",
+                        json_string("some particles crossed x = 0 because the macro map "
+                                    "x - lr*f0'(x) alone overshoots the barrier (a transient "
+                                    "of the large-scale map, e.g. particles started high on a "
+                                    "steep wall), not through the eps-scale dynamics; they are "
+                                    "counted in frac_macro_overshoot, not in frac_crossed"));
+}
+
+static int ensemble_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
+  ms_state *s = r->ks;
+  const cgd_run_config *c = r->cfg;
+  int rc = cgd_outfile_commit(&s->hist, err);
+  if (rc) return rc;
+  if (s->status) return cgd_fail(err, s->status, "out of memory tracking crossings");
+  json_object_set_new(sum, "particles", json_integer((json_int_t)s->n));
+  double max_move = 0;
+  for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) max_move = fmax(max_move, s->max_move[k]);
+  /* every particle stopped: the last step moved none by more than 1e-12 */
+  snprintf(r->verdict, sizeof r->verdict, "%s",
+           r->lr.steps == c->iters && max_move <= 1e-12 ? "converged" : "fluctuating");
+  json_t *ej = json_object();
+  json_object_set_new(ej, "max_move_last_step", cgd_jreal(max_move));
+  if (s->crossed) crossings_summary(s, r->x, ej);
+  json_object_set_new(sum, "ensemble", ej);
+  s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
+  if (s->eh.next_h > 0) {
+    s->final = s->eh.dist[s->eh.next_h - 1];
+    snprintf(s->gsource, sizeof s->gsource, "ensemble of %zu at step %llu", s->n,
+             (unsigned long long)s->hsteps[s->eh.next_h - 1]);
+  }
+  gibbs_summary(r, s, sum);
+  if (c->compare && r->run_rc == CGD_OK && (rc = compare_run(r, s, sum, err))) return rc;
+  json_object_set_new(sum, "ns_per_particle_step",
+                      cgd_jreal(r->lr.steps ? 1e9 * r->seconds / ((double)r->lr.steps * (double)s->n) : NAN));
+  return CGD_OK;
+}
+
+/* ---------------------------------------------------------------- plots */
+
+static void plot_trace(cgd_run_ctx *r, FILE *gp) {
+  const cgd_run_config *c = r->cfg;
+  fprintf(gp,
+          "# gnuplot script that drew trace.png and hist.png from this directory's files\n"
+          "set terminal pngcairo size 1000,600 font ',10'\n"
+          "set datafile separator ','\n"
+          "set output 'trace.png'\n"
+          "set title \"%s, %s, lr = %g%s\"\n"
+          "set xlabel 'step'; set grid; set rmargin 4\n",
+          r->obj->name, cgd_map_kind_name(c->map), c->lr,
+          r->run_rc == CGD_EDIVERGED ? " (diverged)" : r->run_rc == CGD_EINTERRUPTED ? " (interrupted)" : "");
+  const uint64_t rows = c->iters / c->log_every + 1;
+  if (r->n == 1) /* dots for long orbits, small points when thinned */
+    fprintf(gp, "set ylabel 'x'\nplot 'trace.csv' every ::1 using 1:($2 < 1e300 && $2 > -1e300 ? $2 : NaN) with %s notitle\n",
+            rows > 100000 ? "dots" : "points pt 7 ps 0.3");
+  else
+    fprintf(gp, "set ylabel 'ensemble'\nplot 'trace.csv' every ::1 using 1:3 with linespoints "
+                "pt 7 ps 0.2 title 'mean x', '' every ::1 using 1:4 with linespoints pt 7 ps 0.2 title 'std x'\n");
+}
+
+static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, size_t wlen) {
+  ms_state *s = r->ks;
+  const cgd_run_config *c = r->cfg;
+  const char *kind = s->n == 1 ? "orbit" : "ensemble";
+  if (!r->any_obs) {
+    snprintf(why, wlen, "no step was observed");
+    return -1;
+  }
+  plot_trace(r, gp);
+  snprintf(pngs, len, "trace.png");
+  const int have_hist = s->n == 1 ? s->orbit_n > 0 : s->eh.next_h > 0;
+  if (!have_hist) return 0; /* e.g. a run that stopped before its first histogram */
+  const uint64_t last = s->n == 1 ? r->lr.steps : s->hsteps[s->eh.next_h - 1];
+  const double lo = c->hist_range[0], hi = c->hist_range[1], w = (hi - lo) / (double)s->nbins;
+  snprintf(pngs, len, "trace.png hist.png");
+  fprintf(gp, "set output 'hist.png'\n");
+  if (s->dim == 1) {
+    /* every histogram step as a step line (the relaxation over time), the last one filled,
+     * and the Gibbs law's bin densities as a step line too */
+    fprintf(gp,
+            "set title \"%s histograms vs the %s Gibbs law (density per bin)\"\n"
+            "set xlabel 'x'; set ylabel 'density'; set style fill solid 0.3\n"
+            "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+            "($4+$5)/2 : NaN):($7/%.17g):($5-$4) with boxes lc rgb '#9ab' title 'step %llu'",
+            kind, c->gibbs_gaussian ? "Gaussian-form" : "rescaled", (unsigned long long)last,
+            kind, w, (unsigned long long)last);
+    for (size_t h = 0; s->n > 1 && h + 1 < s->eh.next_h; h++)
+      fprintf(gp,
+              ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : "
+              "NaN):($7/%.17g) with histeps lw 1.5 title 'step %llu'",
+              (unsigned long long)s->hsteps[h], kind, w, (unsigned long long)s->hsteps[h]);
+    if (s->gibbs)
+      fprintf(gp,
+              ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : NaN):"
+              "($8/%.17g) with histeps lw 2.5 lc rgb 'black' title 'Gibbs law'",
+              (unsigned long long)last, kind, w);
+    fputc('\n', gp);
+    return 0;
+  }
+  fprintf(gp,
+          "set terminal pngcairo size 1200,550 font ',10'\nset output 'hist.png'\n"
+          "set multiplot layout 1,2\nset size ratio -1; set cblabel 'probability'\n"
+          "set xrange [%.17g:%.17g]; set yrange [%.17g:%.17g]\n"
+          "set xlabel 'x'; set ylabel 'y'\n"
+          "set title \"%s at step %llu\"\n"
+          "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+          "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):10 with boxxyerror "
+          "fs solid noborder lc palette notitle\n",
+          lo, hi, lo, hi, kind, (unsigned long long)last, (unsigned long long)last, kind);
+  if (s->gibbs)
+    fprintf(gp,
+            "set title 'rescaled Gibbs law'\n"
+            "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
+            "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):11 with boxxyerror "
+            "fs solid noborder lc palette notitle\n",
+            (unsigned long long)last, kind);
+  fprintf(gp, "unset multiplot\n");
+  return 0;
+}
+
+static void ms_free(cgd_run_ctx *r) {
+  ms_state *s = r->ks;
+  if (!s) return;
+  cgd_outfile_discard(&s->hist);
+  eh_free(&s->eh);
+  free(s->gibbs);
+  free(s->hsteps);
+  free(s->crossed);
+  for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) {
+    free(s->cross[k].x);
+    free(s->cross[k].idx);
+  }
+  cgd_hist_free(s->orbit1);
+  cgd_hist2d_free(s->orbit2);
+  free(s);
+}
+
+const cgd_kind cgd_kind_orbit = {
+    .id = CGD_KIND_ORBIT,
+    .series = "f",
+    .setup = orbit_setup,
+    .describe = ms_describe,
+    .trace_header = ms_trace_header,
+    .begin = ms_begin,
+    .trace_row = ms_trace_row,
+    .end = orbit_end,
+    .plot = ms_plot,
+    .free = ms_free,
+};
+
+const cgd_kind cgd_kind_ensemble = {
+    .id = CGD_KIND_ENSEMBLE,
+    .series = NULL,
+    .setup = ensemble_setup,
+    .describe = ms_describe,
+    .trace_header = ms_trace_header,
+    .begin = ms_begin,
+    .trace_row = ms_trace_row,
+    .end = ensemble_end,
+    .plot = ms_plot,
+    .free = ms_free,
+};
