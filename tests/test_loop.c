@@ -8,6 +8,8 @@
 
 #include "chaosgd/loop.h"
 #include "chaosgd/map.h"
+#include "chaosgd/mlp.h"
+#include "chaosgd/multiscale.h"
 #include "chaosgd/objective.h"
 
 #include "check_main.h"
@@ -34,6 +36,8 @@ static cgd_objective quad(quad_ctx *q) {
   o.dim = 1;
   o.ctx = q;
   o.eval = quad_eval;
+  o.reentrant = 1; /* no scratch: blocks may run on threads (the counter only moves with
+                      nan_at_eval, in single-state tests) */
   return o;
 }
 
@@ -156,6 +160,62 @@ START_TEST(ensemble_independent_of_blocks_and_threads) {
 }
 END_TEST
 
+/* The objective contract (objective.h): 4096 identical states stepped with two threads must
+ * stay identical, and equal to one state stepped alone. The MLP keeps its scratch in the
+ * model, so it declares itself non-reentrant and the loop steps its blocks one at a time;
+ * the analytic objectives are reentrant and run on both threads. */
+static void identical_states(cgd_objective *o, const double *x0, double lr, uint64_t iters) {
+  const size_t n = 4096, P = o->dim;
+  double *x = malloc(n * P * sizeof *x), *one = malloc(P * sizeof *one);
+  for (size_t i = 0; i < n; i++) memcpy(x + i * P, x0, P * sizeof *x);
+  memcpy(one, x0, P * sizeof *one);
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = lr};
+  cgd_loop_opts lo = {.iters = iters, .loss_limit = 1e300, .block = 512};
+  cgd_observer ob = {.wants = every_third};
+  cgd_loop_result r;
+  for (int pass = 0; pass < 2; pass++) {
+    cgd_map *m;
+    size_t nn = pass ? 1 : n;
+    ck_assert_int_eq(cgd_map_create(&mo, o, nn, &m, &err), CGD_OK);
+    omp_set_num_threads(pass ? 1 : 2);
+    ck_assert_msg(cgd_loop_run(&lo, o, m, nn, pass ? one : x, &ob, &r, &err) == CGD_OK, "%s", err.msg);
+    cgd_map_free(m);
+  }
+  for (size_t i = 0; i < n; i++) ck_assert_mem_eq(x + i * P, one, P * sizeof *x);
+  free(x);
+  free(one);
+}
+
+START_TEST(identical_states_stay_identical) {
+  /* the MLP on synthetic data: 64 rows, 3 inputs, 8 hidden units */
+  const size_t rows = 64, d = 3, H = 8;
+  double X[64 * 3], y[64];
+  for (size_t i = 0; i < rows; i++) {
+    for (size_t j = 0; j < d; j++) X[i * d + j] = sin(1.0 + (double)(i * d + j));
+    y[i] = cos((double)i);
+  }
+  cgd_mlp *mlp;
+  cgd_objective *o;
+  cgd_error err;
+  ck_assert_int_eq(cgd_mlp_create(rows, d, H, 0.01, X, y, &mlp, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_objective_create(mlp, &o, &err), CGD_OK);
+  ck_assert_int_eq(o->reentrant, 0);
+  double *theta = malloc(o->dim * sizeof *theta);
+  cgd_mlp_init(mlp, 3, theta);
+  identical_states(o, theta, 0.05, 30);
+  free(theta);
+  cgd_objective_free(o);
+  /* an analytic objective, reentrant: both threads at work */
+  cgd_ms_spec spec = {.f0 = "quartic", .f1 = "sin", .eps = 1e-4, .k = 1};
+  ck_assert_int_eq(cgd_multiscale_create(&spec, &o, &err), CGD_OK);
+  ck_assert_int_eq(o->reentrant, 1);
+  double x0 = 0.37;
+  identical_states(o, &x0, 0.01, 300);
+  cgd_objective_free(o);
+}
+END_TEST
+
 /* Heavy ball and NAG-SC against their recursions written out by hand (App. D.4). */
 START_TEST(momentum_maps_match_recursions) {
   quad_ctx q = {.a = 2.0};
@@ -220,6 +280,7 @@ int main(void) {
   tcase_add_test(tc, divergence_is_detected_and_observed);
   tcase_add_test(tc, interrupt_stops_cleanly);
   tcase_add_test(tc, ensemble_independent_of_blocks_and_threads);
+  tcase_add_test(tc, identical_states_stay_identical);
   tcase_add_test(tc, momentum_maps_match_recursions);
   tcase_add_test(tc, maps_reject_bad_settings);
   suite_add_tcase(s, tc);

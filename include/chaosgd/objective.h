@@ -51,6 +51,14 @@ struct cgd_objective {
   cgd_view views[8];
 
   void (*free_ctx)(void *ctx);
+
+  /* Who may call what concurrently. With reentrant != 0, eval, eval_f0, eval_f1 and noise
+   * may run at the same time on several threads for disjoint state ranges (the analytic
+   * objectives: every scratch lives on the caller's stack). With reentrant == 0 (the
+   * default of a zeroed struct, and the MLP, whose Z/A/residual scratch lives in the model)
+   * the objective is called by one thread at a time: the loop then steps its blocks one
+   * after another. Either way results do not depend on the thread count. */
+  int reentrant;
 };
 
 /* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */

@@ -94,7 +94,8 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
         len++;
     }
     memset(bstat, 0, nblocks * sizeof *bstat);
-#pragma omp parallel for schedule(static) if (nblocks > 1)
+  /* blocks run concurrently only on a reentrant objective (objective.h's contract) */
+#pragma omp parallel for schedule(static) if (nblocks > 1 && obj->reentrant)
     for (size_t s = 0; s < nslots; s++) {
       double *sc = scratch + s * per_state * B;
       for (size_t b = s; b < nblocks; b += nslots) {

@@ -613,6 +613,7 @@ int cgd_multiscale_create(const cgd_ms_spec *spec, cgd_objective **out, cgd_erro
   obj->eps = k1 == F1_NONE ? 0.0 : spec->eps;
   obj->n_views = 0;
   obj->free_ctx = ms_free;
+  obj->reentrant = 1; /* scratch on the caller's stack; expressions are thread-safe */
   *out = obj;
   return CGD_OK;
 
