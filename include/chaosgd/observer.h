@@ -3,7 +3,9 @@
  * loop through this interface, the same for every run kind, so a diagnostic is written
  * once and works everywhere (chaosgd/run.h runs a config with extra observers).
  *
- * The loop calls, in this order for each observer that has them:
+ * The run calls, in this order for each observer that has them:
+ *   start(info)       once before step 0: the objective, the states, the resolved options
+ *                     (info->x holds the initial states; steps and status are 0).
  *   wants(t)          is step t observed? (f and ∇f of all states evaluated). NULL: every
  *                     step. Must be a pure function of t (the loop looks ahead).
  *   observe(t, ...)   at an observed step: states x (n × dim), values f (n), gradients g.
@@ -40,7 +42,7 @@ typedef struct cgd_run_info {
   const cgd_run_config *cfg;  /* the resolved options of the run */
   const cgd_objective *obj;
   size_t n, dim;              /* states and their dimension */
-  const double *x;            /* the final states (n × dim) */
+  const double *x;            /* the states: initial at start, final at finish (n × dim) */
   const char *dir;            /* the run directory */
   uint64_t steps;             /* map steps completed */
   int status;                 /* CGD_OK, CGD_EDIVERGED, CGD_EINTERRUPTED */
@@ -49,6 +51,7 @@ typedef struct cgd_run_info {
 typedef struct cgd_run_observer {
   const char *name;
   void *state;
+  int (*start)(void *state, const cgd_run_info *info, cgd_error *err);
   int (*wants)(void *state, uint64_t step);
   int (*observe)(void *state, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);

@@ -1,17 +1,14 @@
-/* SHA-256 (FIPS 180-4), self-contained, used to fingerprint input files in run records.
- * One-shot cgd_sha256() or incremental init/update/final for streams; byte-order
- * independent (the digest is the same on any host). */
+/* SHA-256 (FIPS 180-4) fingerprints of input files in run records, from Debian's libnettle
+ * (nettle-dev). One-shot cgd_sha256() or incremental init/update/final for streams. */
 #ifndef CHAOSGD_SHA256_H
 #define CHAOSGD_SHA256_H
 
+#include <nettle/sha2.h>
 #include <stddef.h>
 #include <stdint.h>
 
 typedef struct cgd_sha256_ctx {
-  uint32_t h[8];      /* chaining state */
-  uint64_t nbytes;    /* message length so far, in bytes */
-  uint8_t buf[64];    /* partial block */
-  size_t buflen;      /* bytes used in buf, < 64 */
+  struct sha256_ctx n;
 } cgd_sha256_ctx;
 
 void cgd_sha256_init(cgd_sha256_ctx *c);

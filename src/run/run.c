@@ -221,9 +221,12 @@ static void status_block(cgd_run_ctx *r, json_t *sum) {
 }
 
 static int run_loop(cgd_run_ctx *r, cgd_error *err) {
+  cgd_run_info info = {r->cfg, r->obj, r->n, r->dim, r->x, r->dir, 0, CGD_OK};
+  int rc = CGD_OK;
+  for (size_t i = 0; i < r->nobs && !rc; i++)
+    if (r->obs[i].start) rc = r->obs[i].start(r->obs[i].state, &info, err);
   cgd_map *map = NULL;
-  int rc = cgd_map_create(&r->mo, r->obj, r->n, &map, err);
-  if (rc) return rc;
+  if (rc || (rc = cgd_map_create(&r->mo, r->obj, r->n, &map, err))) return rc;
   cgd_observer ob = {.user = r, .wants = mux_wants, .observe = mux_observe,
                      .block_done = mux_block};
   /* analytic objectives have no loss limit: only non-finite values are divergence */
