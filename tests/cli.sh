@@ -158,5 +158,61 @@ expect_exit 2 "2-D point for a 1-D objective" "$T" --f0 quartic --x0 0.1,0.2 --i
 expect_exit 2 "bad --hist-at" "$T" --f0 quartic --ensemble 10 --hist-at 10,x --iters 10 --out "$W/e" --no-plots
 expect_exit 5 "analytic divergence" "$T" --f0 quartic --f1 sin --lr 10 --x0 3 --iters 100 --out "$W/e5" --no-plots
 
+
+# ---- the one pipeline: plots last and never fatal, every kind compares, option kinds
+# divergence with plots on: exit 5, every file, and a figure of what happened
+"$T" --data "$DATA" --quiet --lr 5 --iters 1000 --out "$W/div5" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && ok || bad "--lr 5 with plots: exit $code, expected 5"
+for f in config.json trace.csv hist.csv summary.json params_final.txt; do
+  [ -s "$W/div5/$f" ] && ok || bad "diverged run with plots lacks $f"
+done
+if command -v gnuplot >/dev/null; then
+  [ -s "$W/div5/loss.png" ] && [ -s "$W/div5/hist.png" ] && ok || bad "diverged run has no figure"
+  jq -e '.plots == "loss.png hist.png"' "$W/div5/summary.json" >/dev/null && ok || bad "diverged run: plots field $(jq .plots "$W/div5/summary.json")"
+fi
+# zero steps, plots on
+"$T" --data "$DATA" --quiet --iters 0 --out "$W/zero" >/dev/null 2>&1 && ok || bad "zero-step run failed"
+jq -e '.steps_completed == 0 and (.plots | type == "string")' "$W/zero/summary.json" >/dev/null && ok || bad "zero-step summary"
+# a failing gnuplot is recorded, not fatal
+mkdir -p "$W/fakebin"; printf '#!/bin/sh\necho "gnuplot: simulated error" >&2\nexit 1\n' > "$W/fakebin/gnuplot"; chmod +x "$W/fakebin/gnuplot"
+PATH="$W/fakebin:$PATH" "$T" --data "$DATA" --quiet --iters 20 --out "$W/gpfail" >/dev/null 2>&1; code=$?
+[ "$code" = 0 ] && ok || bad "a gnuplot failure changed the exit code to $code"
+jq -e '.plots | startswith("failed: gnuplot failed")' "$W/gpfail/summary.json" >/dev/null && ok || bad "gnuplot failure not recorded: $(jq .plots "$W/gpfail/summary.json")"
+# SIGINT with plots on still leaves the summary
+"$T" --data "$DATA" --quiet --iters 10000000 --out "$W/intp" >/dev/null 2>&1 &
+pid=$!
+for _ in $(seq 50); do [ -f "$W/intp/config.json" ] && break; sleep 0.1; done
+sleep 0.3; kill -INT $pid; wait $pid; code=$?
+[ "$code" = 6 ] && jq -e '.status == "interrupted"' "$W/intp/summary.json" >/dev/null && ok || bad "SIGINT with plots: exit $code"
+# config.json records the directory used and only the options of the run's kind and map
+jq -e --arg d "$W/a" '.out == $d and (has("gamma") | not) and (has("f0") | not) and .kind == "mlp"' "$W/a/config.json" >/dev/null && ok || bad "config.json out/kind/options"
+jq -e '.lr == 0.02' "$W/a/config.json" >/dev/null && grep -q '"holdout": 0.0,' "$W/a/config.json" && ok || bad "config.json numbers not in shortest form"
+# a directory that holds a run is not reused without --force
+expect_exit 4 "reuse without --force" run --iters 10 --out "$W/a"
+grep -q 'already holds a run' "$W/err" && ok || bad "reuse message"
+# --save-params into a missing directory fails before step 0
+expect_exit 4 "bad --save-params" run --iters 100000000 --save-params "$W/nodir/p.txt" --out "$W/sp"
+[ ! -e "$W/sp/trace.csv" ] && ok || bad "bad --save-params found only after the run"
+# --config takes a run directory; a comparison directory is explained
+"$T" --config "$W/rc1" --out "$W/rc3" --quiet >/dev/null && cmp -s "$W/rc1/trace.csv" "$W/rc3/trace.csv" && ok || bad "--config RUNDIR"
+expect_exit 3 "--config on a comparison directory" "$T" --config "$W/cmp"
+grep -q 'comparison directory' "$W/err" && ok || bad "--config comparison-directory message"
+# options for another kind or map are errors
+expect_exit 2 "--gamma under gd" "$T" --gamma 0.5
+expect_exit 2 "--hidden with --f0" "$T" --f0 quartic --hidden 4
+expect_exit 2 "duplicate rate" "$T" --lr 0.1,0.1
+# rates that print alike get their own directories
+"$T" --no-plots --quiet --f0 quartic --ensemble 100 --iters 10 --lr 0.1,0.10000000001 --out "$W/uniq" >/dev/null || bad "close rates"
+[ -d "$W/uniq/lr-0.1" ] && [ -d "$W/uniq/lr-0.10000000001" ] && ok || bad "close rates share a directory"
+# an analytic comparison: per rate, the distance to its own Gibbs law
+"$T" --quiet --f0 quartic --eps 1e-6 --ensemble 5000 --iters 300 --lr 0.05,0.1 --out "$W/acmp" >/dev/null || bad "analytic comparison"
+head -1 "$W/acmp/comparison.csv" | grep -q 'gibbs_tv' && ok || bad "analytic comparison.csv lacks gibbs_tv"
+jq -e '.kind == "ensemble" and ([.runs[].gibbs.tv | numbers] | length) == 2 and ([.runs[].gibbs.tv] | max) < 0.1' "$W/acmp/comparison.json" >/dev/null && ok || bad "analytic comparison.json distances"
+grep -q nan "$W/acmp/comparison.csv" && bad "nan in an analytic comparison" || ok
+if command -v gnuplot >/dev/null; then [ -s "$W/acmp/comparison.png" ] && ok || bad "analytic comparison.png"; fi
+# a comparison with a diverging rate keeps every file
+"$T" --data "$DATA" --quiet --lr 0.02,10 --iters 200 --hist-every 1 --out "$W/cdiv" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && [ -s "$W/cdiv/comparison.csv" ] && [ -s "$W/cdiv/comparison_hist.csv" ] && [ -s "$W/cdiv/lr-10/summary.json" ] && ok || bad "comparison with a diverging rate: exit $code"
+
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -181,11 +181,10 @@ static void plot_analytic(FILE *gp, const cgd_run_config *cfg, const cgd_run_res
     else
       fprintf(gp, "set xlabel 'x'; set ylabel 'y'\nplot '%s/trace.csv' every ::1 using 1:2 with lines notitle\n", d);
   }
-  for (int k = (int)nruns; k < rows * cols - 1; k++) fprintf(gp, "set multiplot next\n");
   fprintf(gp, "set title 'distance to the rescaled Gibbs law per rate'\nset logscale x\n"
               "set xlabel 'lr'; set ylabel 'distance'; set key top left\n"
-              "plot 'comparison.csv' every ::1 using 1:(column('gibbs_tv')) with linespoints pt 7 title 'TV', "
-              "'' every ::1 using 1:(column('gibbs_hellinger')) with linespoints pt 7 title 'Hellinger'\n"
+              "plot 'comparison.csv' using 1:(column('gibbs_tv')) with linespoints pt 7 title 'TV', "
+              "'' using 1:(column('gibbs_hellinger')) with linespoints pt 7 title 'Hellinger'\n"
               "unset multiplot\n");
 }
 

@@ -129,8 +129,12 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     char buf[32];
     switch (d->type) {
     case OPT_DOUBLE: v = json_real(*(const double *)p); break;
-    case OPT_U64:
-    case OPT_AUTO_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
+    case OPT_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
+    case OPT_AUTO_U64: { /* unresolved (outside a run): "auto" */
+      uint64_t u = *(const uint64_t *)p, sentinel = strcmp(d->name, "burn-in") ? 0 : UINT64_MAX;
+      v = u == sentinel ? json_string("auto") : json_integer((json_int_t)u);
+      break;
+    }
     case OPT_SEED: /* a string keeps all 64 bits exact for any JSON reader */
       snprintf(buf, sizeof buf, "%" PRIu64, *(const uint64_t *)p);
       v = json_string(buf);

@@ -49,7 +49,8 @@ static const cgd_optdef TABLE[] = {
    "quadratic quartic tilted doublewell matyas, or an expression in x (and y)"},
   {"f1", "f1", OPT_STR, F(f1), "sin", 0, 0, 0, ANA, -1, NULL, "NAME|EXPR",
    "sin negcos quasi madeup sincos2d none, or an expression"},
-  {"eps", "eps", OPT_DOUBLE, F(eps), "1e-6", 0, INF, OPT_LO_OPEN, ANA, -1, NULL, "E", "the small scale eps"},
+  /* 1/eps and x/eps must be finite doubles: eps below 1e-300 leaves no room for x */
+  {"eps", "eps", OPT_DOUBLE, F(eps), "1e-6", 1e-300, INF, 0, ANA, -1, NULL, "E", "the small scale eps"},
   {"k", "k", OPT_DOUBLE, F(k), "1", 0, INF, OPT_LO_OPEN, ANA, -1, NULL, "K", "doublewell coefficient"},
   {"param", "params", OPT_PARAMS, F(nparams), "", 0, 0, 0, ANA, -1, NULL, "NAME=VALUE",
    "a parameter for expressions (repeatable, up to 8)"},
@@ -236,6 +237,7 @@ int cgd_opt_set_text(cgd_run_config *c, const cgd_optdef *d, const char *who, co
     if ((rc = cgd_grid_parse(who, s, r, CGD_MAX_LR, &n, err))) break;
     for (size_t i = 0; i < n && !rc; i++) {
       char t[32];
+      cgd_fmt_double(r[i], t, sizeof t);
       if (!in_range(d, r[i]) || !isfinite(r[i]))
         rc = range_msg(d, who, cgd_fmt_double(r[i], t, sizeof t), err);
       for (size_t j = 0; j < i && !rc; j++)
