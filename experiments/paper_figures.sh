@@ -10,8 +10,8 @@
 #                 size are reported as "not checked (quick)"
 #
 # Exit status: 0 if every check passes (or is not checked), 1 if any check FAILs,
-# 2 on a usage error. Needs bash, awk, sed, grep and (for bifurcation.png) gnuplot;
-# no jq or python: the pretty-printed JSON that train writes is parsed with awk.
+# 2 on a usage error. Needs bash, awk, sed, grep, jq (JSON is read with jq, never by
+# pattern matching) and (for bifurcation.png) gnuplot.
 set -euo pipefail
 
 script_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -62,43 +62,26 @@ log=$out/runs.log
 if [ "$quick" = 1 ]; then q=10; mode=quick; else q=1; mode=full; fi
 div() { echo $(( $1 / q )); }
 
-# ---------------------------------------------------------------- JSON helpers (awk)
+# ---------------------------------------------------------------- JSON helpers (jq)
 # jget FILE PATH KEY [SELKEY SELVAL]
 #   Prints the value of KEY inside the object at PATH ("" = top level, "gibbs",
 #   "tail", "compare.steps.#" for the objects of the array compare.steps, ...).
 #   Strings are printed without quotes, null as "null", arrays as their elements
 #   separated by spaces. With SELKEY/SELVAL, only array elements whose SELKEY equals
-#   SELVAL (numerically) are searched; SELKEY must precede KEY in the element.
-#   Prints nothing (and returns 1) when the key is not found.
-# Relies on train's pretty printing: one key per line, containers opened at line end.
+#   SELVAL (numerically) are searched. Prints nothing (and returns 1) when the key is not
+#   found.
 jget() {
   [ -f "$1" ] || return 1
-  awk -v want="$2" -v key="$3" -v selkey="${4:-}" -v selval="${5:-}" '
-    function scalar(l) { sub(/^[^:]*:[ \t]*/, "", l); sub(/[ \t]*,?[ \t]*$/, "", l)
-                         if (l ~ /^".*"$/) l = substr(l, 2, length(l) - 2); return l }
-    function path(   i, p) { p = ""; for (i = 2; i <= n; i++) p = p (p == "" ? "" : ".") st[i]; return p }
-    BEGIN { n = 0; found = 0 }
-    {
-      s = $0; gsub(/"([^"\\]|\\.)*"/, "\"\"", s)        # blank string contents
-      if (coll) {                                          # inside the wanted array
-        if (s ~ /^[ \t]*\]/) { print outv; found = 1; exit }
-        v = $0; gsub(/^[ \t]+|[ \t,]+$/, "", v); gsub(/^"|"$/, "", v)
-        outv = outv (outv == "" ? "" : " ") v; next
-      }
-      k = ""
-      if (match($0, /^[ \t]*"[^"]*"[ \t]*:/)) { k = $0; sub(/^[ \t]*"/, "", k); sub(/".*/, "", k) }
-      p = path()
-      if (k != "" && p == want) {
-        if (selkey != "" && k == selkey) sel = (scalar($0) + 0 == selval + 0)
-        if (k == key && (selkey == "" || sel)) {
-          if (s ~ /:[ \t]*\[[ \t]*$/) { coll = 1; outv = ""; next }
-          print scalar($0); found = 1; exit
-        }
-      }
-      if (s ~ /[\[{][ \t]*$/) { st[++n] = (k != "" ? k : "#"); sel = 0 }
-      else if (s ~ /^[ \t]*[\]}][ \t]*,?[ \t]*$/) n--
-    }
-    END { exit found ? 0 : 1 }' "$1"
+  local f="" part
+  local -a parts=()
+  [ -n "$2" ] && IFS=. read -ra parts <<< "$2"
+  for part in "${parts[@]}"; do
+    if [ "$part" = "#" ]; then f="$f[]"; else f="$f.\"$part\""; fi
+  done
+  [ -n "$f" ] || f="."
+  [ -n "${4:-}" ] && f="$f | select(.\"$4\" == (\$sel | tonumber))"
+  jq -er --arg sel "${5:-0}" "first($f | select(has(\"$3\")) | .\"$3\"
+    | if type == \"array\" then map(tostring) | join(\" \") else tostring end)" "$1" 2>/dev/null
 }
 
 # csvget FILE MATCHCOL MATCHVAL COL: value of COL in the first row whose MATCHCOL equals
