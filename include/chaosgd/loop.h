@@ -44,6 +44,11 @@ typedef struct cgd_loop_opts {
   double loss_limit;                  /* observed f above this is divergence (default 1e12) */
   const volatile sig_atomic_t *stop;  /* checked every step; set by a signal handler */
   size_t block;                       /* states per block (0: 2048) */
+  /* Resuming (a checkpoint): start at step first_step instead of 0, with x the states at
+   * that step; first_observed = 1 when the observer has already seen first_step (it is not
+   * observed again). The result's steps count from 0 as in an uninterrupted run. */
+  uint64_t first_step;
+  int first_observed;
 } cgd_loop_opts;
 
 typedef struct cgd_loop_result {

@@ -51,6 +51,10 @@ int cgd_map_uses_gradient(const cgd_map *m);
 /* Scratch doubles per state that cgd_map_step needs. */
 size_t cgd_map_scratch(const cgd_map *m);
 
+/* The map's own state (heavy ball: the velocity v; NAG-SC: the look-ahead y), n × dim
+ * values, for checkpoints; NULL and 0 for maps without state. */
+double *cgd_map_state(cgd_map *m, size_t *len);
+
 /* Advance states [i0, i0+nb) by the step from `step` to `step+1`. x points at state i0.
  * g is ∇f at those states when cgd_map_uses_gradient (else ignored and may be NULL).
  * scratch holds nb·cgd_map_scratch doubles. Blocks may run concurrently on distinct

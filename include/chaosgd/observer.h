@@ -15,12 +15,17 @@
  *   finish(info, rec) once after the loop (also when it diverged or was interrupted):
  *                     add fields to summary.json through rec, write own files into
  *                     info->dir (atomically: chaosgd/runlog.h).
- *   free(state)       always, last. */
+ *   free(state)       always, last.
+ *   save(fp), load(fp) checkpoints (train --checkpoint-every, --resume): write and read
+ *                     back everything the observer has accumulated, so a resumed run ends
+ *                     exactly as an uninterrupted one. A run with an extra observer that
+ *                     lacks them cannot be checkpointed (an error says so). */
 #ifndef CHAOSGD_OBSERVER_H
 #define CHAOSGD_OBSERVER_H
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "chaosgd/objective.h"
 #include "chaosgd/options.h"
@@ -59,6 +64,8 @@ typedef struct cgd_run_observer {
                      const double *x_old, const double *x_new);
   int (*finish)(void *state, const cgd_run_info *info, cgd_record *summary, cgd_error *err);
   void (*free)(void *state);
+  int (*save)(void *state, FILE *fp, cgd_error *err);
+  int (*load)(void *state, FILE *fp, cgd_error *err);
 } cgd_run_observer;
 
 #endif

@@ -76,6 +76,8 @@ typedef struct cgd_run_config {
   /* outputs */
   char out[4096];        /* run directory ("" = runs/<what>-<time>-<pid>) */
   int plots, progress, quiet, force;
+  uint64_t checkpoint_every; /* write checkpoint.bin every N steps (0: only when interrupted) */
+  int resume;            /* train --resume RUN: continue the run in out */
   char command_line[8192];
 
   /* where each option's value came from (index in the option table): 0 default,

@@ -53,6 +53,13 @@ typedef struct cgd_run_extras {
 int cgd_run(const cgd_run_config *cfg, const cgd_run_extras *ex, cgd_run_result *res,
             cgd_error *err);
 
+/* Continue the run in cfg->out from its checkpoint.bin (written every --checkpoint-every
+ * steps and when a run is interrupted). cfg is the run's own config.json (as read by
+ * cgd_run_config_load; only progress and quiet may differ). The resumed run's trace.csv,
+ * hist.csv and summary.json are byte-identical to those of an uninterrupted run; its
+ * timing.json says where it resumed. */
+int cgd_run_resume(const cgd_run_config *cfg, cgd_run_result *res, cgd_error *err);
+
 /* A comparison: every rate of cfg->lrs (cfg->nlr > 1) from the same initial state(s), each
  * run in its own subdirectory lr-<rate> of one directory, then comparison.csv,
  * comparison.json, comparison_hist.csv and comparison.png across them. dir receives the

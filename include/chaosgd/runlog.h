@@ -34,6 +34,11 @@ int cgd_check_writable(const char *path, const char *what, cgd_error *err);
 int cgd_outfile_open_path(cgd_outfile *f, const char *path, cgd_error *err);
 /* Open dir/name.tmp for writing (buffered). */
 int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_error *err);
+/* Resuming a run: reopen dir/name for appending at byte offset off — its NAME.tmp if the
+ * run was killed while writing it, else the committed NAME (moved back to NAME.tmp) —
+ * truncated to off, so what was written after the checkpoint is dropped. */
+int cgd_outfile_reopen(cgd_outfile *f, const char *dir, const char *name, long off,
+                       cgd_error *err);
 /* Flush, check for write errors, close and rename to the final name. */
 int cgd_outfile_commit(cgd_outfile *f, cgd_error *err);
 /* Close and remove the temporary file (on an error path). Safe on a closed file. */

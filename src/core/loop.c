@@ -54,8 +54,11 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   const int use_g = cgd_map_uses_gradient(map);
   const size_t map_sc = cgd_map_scratch(map);
   const size_t per_state = map_sc + (use_g ? dim : 0) + (track ? dim : 0);
-  res->steps = 0;
+  res->steps = o->first_step;
   res->bad_step = -1;
+  if (o->first_step > o->iters)
+    return cgd_fail(err, CGD_EUSAGE, "loop: first step %llu is past the last step %llu",
+                    (unsigned long long)o->first_step, (unsigned long long)o->iters);
 
   double *f = malloc(n * sizeof *f);
   double *g = malloc(n * dim * sizeof *g);
@@ -72,12 +75,15 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   }
   int rc = CGD_OK;
 
-  for (uint64_t t = 0;;) {
+  for (uint64_t t = o->first_step;;) {
     if (o->stop && *o->stop) {
       rc = cgd_fail(err, CGD_EINTERRUPTED, "interrupted at step %llu", (unsigned long long)t);
       break;
     }
-    const int observed = t == o->iters || !obs || !obs->wants || obs->wants(obs->user, t);
+    /* a resumed run's first step may have been observed before the checkpoint */
+    const int seen = t == o->first_step && o->first_observed;
+    if (seen && t == o->iters) break;
+    const int observed = !seen && (t == o->iters || !obs || !obs->wants || obs->wants(obs->user, t));
     uint64_t len = 1; /* steps this pass advances every block */
     if (observed) {
       if ((rc = obj->eval(obj->ctx, n, x, f, g, NULL, err))) break;
@@ -90,7 +96,8 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
       if (t == o->iters) break;
     } else {
       /* the run of unobserved steps starting at t (wants is a pure function of the step) */
-      while (len < CGD_LOOP_CHUNK && t + len < o->iters && !obs->wants(obs->user, t + len))
+      while (obs && obs->wants && len < CGD_LOOP_CHUNK && t + len < o->iters &&
+             !obs->wants(obs->user, t + len))
         len++;
     }
     memset(bstat, 0, nblocks * sizeof *bstat);

@@ -76,6 +76,11 @@ int cgd_map_create(const cgd_map_opts *o, const cgd_objective *obj, size_t n, cg
   return CGD_OK;
 }
 
+double *cgd_map_state(cgd_map *m, size_t *len) {
+  *len = m->state ? m->n * m->dim : 0;
+  return m->state;
+}
+
 void cgd_map_free(cgd_map *m) {
   if (!m) return;
   free(m->state);

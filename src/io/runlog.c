@@ -134,6 +134,25 @@ int cgd_outfile_open(cgd_outfile *f, const char *dir, const char *name, cgd_erro
   return CGD_OK;
 }
 
+int cgd_outfile_reopen(cgd_outfile *f, const char *dir, const char *name, long off,
+                       cgd_error *err) {
+  f->fp = NULL;
+  if (snprintf(f->final_path, sizeof f->final_path, "%s/%s", dir, name) >=
+          (int)sizeof f->final_path ||
+      snprintf(f->tmp_path, sizeof f->tmp_path, "%s.tmp", f->final_path) >=
+          (int)sizeof f->tmp_path)
+    return cgd_fail(err, CGD_EIO, "output path too long: %s/%s", dir, name);
+  if (access(f->tmp_path, F_OK) != 0 && rename(f->final_path, f->tmp_path) != 0)
+    return cgd_fail(err, CGD_EDATA, "resume: neither %s nor its .tmp can be reopened: %s",
+                    f->final_path, strerror(errno));
+  if (truncate(f->tmp_path, off) != 0)
+    return cgd_fail(err, CGD_EDATA, "resume: cannot cut %s back to %ld bytes: %s", f->tmp_path,
+                    off, strerror(errno));
+  f->fp = fopen(f->tmp_path, "ab");
+  if (!f->fp) return cgd_fail(err, CGD_EIO, "cannot write %s: %s", f->tmp_path, strerror(errno));
+  return CGD_OK;
+}
+
 int cgd_outfile_commit(cgd_outfile *f, cgd_error *err) {
   if (!f->fp) return cgd_fail(err, CGD_EINTERNAL, "commit of a closed file %s", f->final_path);
   int bad = fflush(f->fp) != 0 || ferror(f->fp);

@@ -8,6 +8,7 @@
 
 #include "chaosgd/dataset.h"
 #include "chaosgd/mlp.h"
+#include "checkpoint.h"
 #include "run_internal.h"
 
 typedef struct mlp_state {
@@ -231,8 +232,6 @@ static int mlp_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
     json_object_set_new(tj, "grad_norm_mean", cgd_jreal(gsum / (double)ts->len));
     json_object_set_new(tj, "theta_path_length", cgd_jreal(travel));
   }
-  json_object_set_new(sum, "us_per_step",
-                      cgd_jreal(r->lr.steps ? 1e6 * r->seconds / (double)r->lr.steps : NAN));
   /* the final parameters are those of the last observed step (for a diverged run: the
    * step that diverged, as in the trace) */
   if (s->have_prev) memcpy(r->x, s->prev, s->P * sizeof *r->x);
@@ -288,6 +287,39 @@ static int mlp_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why,
   return 0;
 }
 
+static int mlp_save(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
+  mlp_state *s = r->ks;
+  if (fflush(s->hist.fp) != 0)
+    return cgd_fail(err, CGD_EIO, "error writing %s: %s", s->hist.tmp_path, strerror(errno));
+  const size_t k = s->have_prev ? (size_t)s->last_step + 1 : 0;
+  cgd_ck_put_u64(fp, (uint64_t)ftell(s->hist.fp));
+  const uint64_t v[] = {(uint64_t)s->have_prev, s->last_step, s->last_hist, (uint64_t)s->hist_written};
+  cgd_ck_put(fp, v, sizeof v);
+  cgd_ck_put(fp, s->prev, s->P * sizeof *s->prev);
+  cgd_ck_put(fp, s->gnorm, k * sizeof *s->gnorm);
+  cgd_ck_put(fp, s->step_len, k * sizeof *s->step_len);
+  return CGD_OK;
+}
+
+static int mlp_load(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
+  mlp_state *s = r->ks;
+  uint64_t off, v[4];
+  int rc = cgd_ck_get_u64(fp, &off, "hist offset", err);
+  if (!rc) rc = cgd_ck_get(fp, v, sizeof v, "mlp counters", err);
+  if (rc) return rc;
+  if (v[1] > r->cfg->iters) return cgd_fail(err, CGD_EDATA, "checkpoint: step past the run's end");
+  s->have_prev = (int)v[0];
+  s->last_step = v[1];
+  s->last_hist = v[2];
+  s->hist_written = (int)v[3];
+  const size_t k = s->have_prev ? (size_t)s->last_step + 1 : 0;
+  if ((rc = cgd_ck_get(fp, s->prev, s->P * sizeof *s->prev, "theta", err)) ||
+      (rc = cgd_ck_get(fp, s->gnorm, k * sizeof *s->gnorm, "gradient norms", err)) ||
+      (rc = cgd_ck_get(fp, s->step_len, k * sizeof *s->step_len, "step lengths", err)))
+    return rc;
+  return cgd_outfile_reopen(&s->hist, r->dir, "hist.csv", (long)off, err);
+}
+
 static void mlp_free(cgd_run_ctx *r) {
   mlp_state *s = r->ks;
   if (!s) return;
@@ -312,5 +344,7 @@ const cgd_kind cgd_kind_mlp = {
     .trace_row = mlp_trace_row,
     .end = mlp_end,
     .plot = mlp_plot,
+    .save = mlp_save,
+    .load = mlp_load,
     .free = mlp_free,
 };

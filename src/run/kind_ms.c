@@ -12,6 +12,7 @@
 #include "chaosgd/loop.h"
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sampling.h"
+#include "checkpoint.h"
 #include "run_internal.h"
 
 /* Histograms of one map's ensemble at the histogram steps (the run's own, or the second
@@ -447,8 +448,6 @@ static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
     json_object_set_new(sum, "orbit", oj);
   }
   gibbs_summary(r, s, sum);
-  json_object_set_new(sum, "ns_per_particle_step",
-                      cgd_jreal(r->lr.steps ? 1e9 * r->seconds / (double)r->lr.steps : NAN));
   return cgd_outfile_commit(&s->hist, err);
 }
 
@@ -555,8 +554,6 @@ static int ensemble_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   }
   gibbs_summary(r, s, sum);
   if (c->compare && r->run_rc == CGD_OK && (rc = compare_run(r, s, sum, err))) return rc;
-  json_object_set_new(sum, "ns_per_particle_step",
-                      cgd_jreal(r->lr.steps ? 1e9 * r->seconds / ((double)r->lr.steps * (double)s->n) : NAN));
   return CGD_OK;
 }
 
@@ -642,6 +639,78 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
   return 0;
 }
 
+/* ---------------------------------------------------------------- checkpoints */
+
+static int ms_save(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
+  ms_state *s = r->ks;
+  if (fflush(s->hist.fp) != 0)
+    return cgd_fail(err, CGD_EIO, "error writing %s: %s", s->hist.tmp_path, strerror(errno));
+  cgd_ck_put_u64(fp, (uint64_t)ftell(s->hist.fp));
+  if (s->orbit1) {
+    const cgd_hist *h = s->orbit1;
+    cgd_ck_put(fp, h->count, h->nbins * sizeof *h->count);
+    const uint64_t u[] = {h->under, h->over, h->nonfinite, h->n};
+    const double d[] = {h->min, h->max, h->mean, h->m2};
+    cgd_ck_put(fp, u, sizeof u);
+    cgd_ck_put(fp, d, sizeof d);
+  }
+  if (s->orbit2) {
+    const cgd_hist2d *h = s->orbit2;
+    const uint64_t u[] = {h->outside, h->nonfinite};
+    cgd_ck_put(fp, h->count, h->nx * h->ny * sizeof *h->count);
+    cgd_ck_put(fp, u, sizeof u);
+  }
+  cgd_ck_put(fp, s->orbit_sum, sizeof s->orbit_sum);
+  cgd_ck_put(fp, s->orbit_sq, sizeof s->orbit_sq);
+  cgd_ck_put_u64(fp, s->orbit_n);
+  cgd_ck_put(fp, s->crossed, s->crossed ? s->n : 0);
+  cgd_ck_put(fp, s->max_move, sizeof s->max_move);
+  cgd_ck_put_u64(fp, s->eh.next_h);
+  cgd_ck_put(fp, s->eh.probs, s->eh.probs ? s->nh * s->ncell * sizeof *s->eh.probs : 0);
+  cgd_ck_put(fp, s->eh.dist, s->eh.dist ? s->nh * sizeof *s->eh.dist : 0);
+  return CGD_OK;
+}
+
+static int ms_load(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
+  ms_state *s = r->ks;
+  uint64_t off, nh;
+  int rc = cgd_ck_get_u64(fp, &off, "hist offset", err);
+  if (!rc && s->orbit1) {
+    cgd_hist *h = s->orbit1;
+    uint64_t u[4];
+    double d[4];
+    if (!(rc = cgd_ck_get(fp, h->count, h->nbins * sizeof *h->count, "orbit histogram", err)) &&
+        !(rc = cgd_ck_get(fp, u, sizeof u, "orbit counts", err)) &&
+        !(rc = cgd_ck_get(fp, d, sizeof d, "orbit moments", err))) {
+      h->under = u[0], h->over = u[1], h->nonfinite = u[2], h->n = u[3];
+      h->min = d[0], h->max = d[1], h->mean = d[2], h->m2 = d[3];
+    }
+  }
+  if (!rc && s->orbit2) {
+    cgd_hist2d *h = s->orbit2;
+    uint64_t u[2];
+    if (!(rc = cgd_ck_get(fp, h->count, h->nx * h->ny * sizeof *h->count, "orbit histogram", err)) &&
+        !(rc = cgd_ck_get(fp, u, sizeof u, "orbit counts", err)))
+      h->outside = u[0], h->nonfinite = u[1];
+  }
+  if (!rc) rc = cgd_ck_get(fp, s->orbit_sum, sizeof s->orbit_sum, "orbit sums", err);
+  if (!rc) rc = cgd_ck_get(fp, s->orbit_sq, sizeof s->orbit_sq, "orbit squares", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &s->orbit_n, "orbit samples", err);
+  if (!rc) rc = cgd_ck_get(fp, s->crossed, s->crossed ? s->n : 0, "crossings", err);
+  if (!rc) rc = cgd_ck_get(fp, s->max_move, sizeof s->max_move, "moves", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &nh, "histogram step", err);
+  if (!rc && nh > s->nh) rc = cgd_fail(err, CGD_EDATA, "checkpoint: histogram step out of range");
+  if (rc) return rc;
+  s->eh.next_h = (size_t)nh;
+  if ((rc = cgd_ck_get(fp, s->eh.probs, s->eh.probs ? s->nh * s->ncell * sizeof *s->eh.probs : 0, "histograms", err)) ||
+      (rc = cgd_ck_get(fp, s->eh.dist, s->eh.dist ? s->nh * sizeof *s->eh.dist : 0, "distances", err)))
+    return rc;
+  if ((rc = cgd_outfile_reopen(&s->hist, r->dir, "hist.csv", (long)off, err))) return rc;
+  s->eh.fp = s->hist.fp;
+  s->eh.fpath = s->hist.tmp_path;
+  return CGD_OK;
+}
+
 static void ms_free(cgd_run_ctx *r) {
   ms_state *s = r->ks;
   if (!s) return;
@@ -669,6 +738,8 @@ const cgd_kind cgd_kind_orbit = {
     .trace_row = ms_trace_row,
     .end = orbit_end,
     .plot = ms_plot,
+    .save = ms_save,
+    .load = ms_load,
     .free = ms_free,
 };
 
@@ -682,5 +753,7 @@ const cgd_kind cgd_kind_ensemble = {
     .trace_row = ms_trace_row,
     .end = ensemble_end,
     .plot = ms_plot,
+    .save = ms_save,
+    .load = ms_load,
     .free = ms_free,
 };

@@ -95,6 +95,8 @@ static const cgd_optdef TABLE[] = {
    "bins per histogram (per axis in 2-D) [auto: 40 MLP, 100 1-D, 20 2-D]"},
   {"tail", "tail_frac", OPT_DOUBLE, F(tail_frac), "0.5", 0, 1, OPT_LO_OPEN, MLP | ORB, -1, NULL, "FRAC",
    "summary statistics over the last FRAC of the run"},
+  {"checkpoint-every", "checkpoint_every", OPT_U64, F(checkpoint_every), "0", 0, 1e18, 0, ALL, -1, NULL, "N",
+   "write checkpoint.bin every N steps (always when interrupted); continue with --resume"},
   {"no-plots", "plots", OPT_NEGFLAG, F(plots), "1", 0, 0, 0, ALL, -1, NULL, NULL, "do not call gnuplot"},
   {"no-progress", NULL, OPT_NEGFLAG, F(progress), "1", 0, 0, 0, ALL, -1, NULL, NULL,
    "no progress line on a terminal"},
@@ -383,7 +385,9 @@ void cgd_run_config_usage(FILE *fp) {
           "writing one run directory: config.json trace.csv hist.csv summary.json *.png\n"
           "\n"
           "  --config FILE        repeat a run from its config.json (must come first; later\n"
-          "                       options override it)\n");
+          "                       options override it)\n"
+          "  --resume RUN         continue an interrupted or killed run from its checkpoint\n"
+          "                       (must come first; only --quiet, --no-progress may follow)\n");
   for (size_t i = 0; i < NOPT; i++) {
     const cgd_optdef *d = &TABLE[i];
     if (d->group) fprintf(fp, "\n%s\n", d->group);
@@ -405,7 +409,21 @@ void cgd_run_config_usage(FILE *fp) {
           "            4 cannot write outputs, 5 diverged, 6 interrupted\n");
 }
 
-enum { O_CONFIG = 1000, O_HELP, O_VERSION, O_CRITK };
+enum { O_CONFIG = 1000, O_HELP, O_VERSION, O_CRITK, O_RESUME };
+
+/* --resume RUN: the run's own config.json, its directory, and nothing else may change but
+ * what only affects the terminal. */
+static int resume_args(cgd_run_config *c, const char *dir, cgd_error *err) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/config.json", dir);
+  int rc = cgd_run_config_load(path, c, err);
+  if (rc) return rc;
+  memset(c->src, 0, sizeof c->src); /* the run's own options, already checked once */
+  if (snprintf(c->out, sizeof c->out, "%s", dir) >= (int)sizeof c->out)
+    return cgd_fail(err, CGD_EUSAGE, "--resume: path too long");
+  c->resume = 1;
+  return CGD_OK;
+}
 
 static int critical_k(const cgd_run_config *c, FILE *out, cgd_error *err) {
   const char *pn[CGD_MAX_PARAMS];
@@ -425,7 +443,7 @@ static int critical_k(const cgd_run_config *c, FILE *out, cgd_error *err) {
 
 int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *out,
                               cgd_error *err) {
-  struct option opts[NOPT + 5];
+  struct option opts[NOPT + 6];
   for (size_t i = 0; i < NOPT; i++) {
     int flag = TABLE[i].type == OPT_FLAG || TABLE[i].type == OPT_NEGFLAG;
     opts[i] = (struct option){TABLE[i].name, flag ? no_argument : required_argument, NULL, (int)i};
@@ -434,7 +452,8 @@ int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *ou
   opts[NOPT + 1] = (struct option){"help", no_argument, NULL, O_HELP};
   opts[NOPT + 2] = (struct option){"version", no_argument, NULL, O_VERSION};
   opts[NOPT + 3] = (struct option){"critical-k", no_argument, NULL, O_CRITK};
-  opts[NOPT + 4] = (struct option){NULL, 0, NULL, 0};
+  opts[NOPT + 4] = (struct option){"resume", required_argument, NULL, O_RESUME};
+  opts[NOPT + 5] = (struct option){NULL, 0, NULL, 0};
 
   size_t pos = 0;
   for (int i = 0; i < argc && pos < sizeof c->command_line - 1; i++)
@@ -445,6 +464,10 @@ int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *ou
   int ch, rc = CGD_OK, want_critk = 0, nlr_cli = 0;
   while (!rc && (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
+    if (ch >= 0 && (size_t)ch < NOPT && c->resume && strcmp(TABLE[ch].name, "quiet") &&
+        strcmp(TABLE[ch].name, "no-progress"))
+      return cgd_fail(err, CGD_EUSAGE, "--%s: a resumed run keeps its own options (only --quiet "
+                      "and --no-progress may be added)", TABLE[ch].name);
     if (ch >= 0 && (size_t)ch < NOPT) {
       char who[80];
       snprintf(who, sizeof who, "--%s", TABLE[ch].name);
@@ -477,6 +500,12 @@ int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *ou
         rc = cgd_fail(err, CGD_EUSAGE, "--config must come first (later options override it)");
       else
         rc = cgd_run_config_load(optarg, c, err);
+      break;
+    case O_RESUME:
+      if (optind != 3 && !(optind == 2 && strncmp(argv[1], "--resume=", 9) == 0))
+        rc = cgd_fail(err, CGD_EUSAGE, "--resume must come first");
+      else
+        rc = resume_args(c, optarg, err);
       break;
     case O_HELP: cgd_run_config_usage(out); return 1;
     case O_VERSION: fprintf(out, "train (chaosgd) %s, git %s\n", CGD_VERSION, CGD_GIT_REV); return 1;

@@ -13,6 +13,7 @@
 
 #include "chaosgd/loop.h"
 #include "chaosgd_version.h"
+#include "checkpoint.h"
 #include "run_internal.h"
 
 /* OpenBLAS extensions (declared in its cblas.h) used to record which BLAS ran. */
@@ -170,6 +171,94 @@ static int series_finish(void *u, const cgd_run_info *info, cgd_record *sum, cgd
   return CGD_OK;
 }
 
+/* ---------------------------------------------------------------- checkpoints */
+
+static const char CK_MAGIC[8] = {'C', 'G', 'D', 'C', 'K', 'P', 'T', '1'};
+
+/* The state at step t (observed: the observers have already seen t). */
+static int ckpt_write(cgd_run_ctx *r, uint64_t t, int observed, cgd_error *err) {
+  for (size_t i = r->nobs_builtin; i < r->nobs; i++)
+    if (!r->obs[i].save && r->obs[i].state != r)
+      return cgd_fail(err, CGD_EUSAGE, "observer '%s' cannot be checkpointed (no save)",
+                      r->obs[i].name ? r->obs[i].name : "?");
+  cgd_outfile f;
+  int rc = cgd_outfile_open(&f, r->dir, "checkpoint.bin", err);
+  if (rc) return rc;
+  FILE *fp = f.fp;
+  size_t mlen;
+  double *ms = cgd_map_state(r->map, &mlen);
+  if (fflush(r->trace.fp) != 0) {
+    cgd_outfile_discard(&f);
+    return cgd_fail(err, CGD_EIO, "error writing %s: %s", r->trace.tmp_path, strerror(errno));
+  }
+  fwrite(CK_MAGIC, 1, sizeof CK_MAGIC, fp);
+  cgd_ck_put_u64(fp, t);
+  cgd_ck_put_u64(fp, (uint64_t)observed);
+  cgd_ck_put(fp, r->x, r->n * r->dim * sizeof *r->x);
+  cgd_ck_put(fp, ms, mlen * sizeof *ms);
+  cgd_ck_put_u64(fp, r->last_obs);
+  cgd_ck_put_u64(fp, (uint64_t)r->any_obs);
+  cgd_ck_put(fp, r->L, r->L && r->any_obs ? (r->last_obs + 1) * sizeof *r->L : 0);
+  cgd_ck_put_u64(fp, (uint64_t)ftell(r->trace.fp));
+  if (r->kind->save && (rc = r->kind->save(r, fp, err))) goto fail;
+  for (size_t i = r->nobs_builtin; i < r->nobs; i++)
+    if (r->obs[i].state != r && (rc = r->obs[i].save(r->obs[i].state, fp, err))) goto fail;
+  fwrite(CK_MAGIC, 1, sizeof CK_MAGIC, fp);
+  return cgd_outfile_commit(&f, err);
+fail:
+  cgd_outfile_discard(&f);
+  return rc;
+}
+
+static int ckpt_read(cgd_run_ctx *r, cgd_error *err) {
+  char path[4200], magic[8];
+  snprintf(path, sizeof path, "%s/checkpoint.bin", r->dir);
+  FILE *fp = fopen(path, "rb");
+  if (!fp)
+    return cgd_fail(err, CGD_EDATA, "--resume: %s: %s (a run writes it with --checkpoint-every N "
+                    "and when interrupted)", path, strerror(errno));
+  uint64_t t, observed, any, off;
+  size_t mlen;
+  double *ms = cgd_map_state(r->map, &mlen);
+  int rc = fread(magic, 1, 8, fp) == 8 && !memcmp(magic, CK_MAGIC, 8)
+               ? CGD_OK : cgd_fail(err, CGD_EDATA, "%s: not a chaosgd checkpoint", path);
+  if (!rc) rc = cgd_ck_get_u64(fp, &t, "step", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &observed, "observed", err);
+  if (!rc && t > r->cfg->iters) rc = cgd_fail(err, CGD_EDATA, "%s: step %llu is past the run's end", path, (unsigned long long)t);
+  if (!rc) rc = cgd_ck_get(fp, r->x, r->n * r->dim * sizeof *r->x, "states", err);
+  if (!rc) rc = cgd_ck_get(fp, ms, mlen * sizeof *ms, "map state", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &r->last_obs, "last observed step", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &any, "observed", err);
+  if (!rc && (r->last_obs > t || (r->L && any && r->last_obs > r->cfg->iters)))
+    rc = cgd_fail(err, CGD_EDATA, "%s: inconsistent steps", path);
+  r->any_obs = any != 0;
+  if (!rc) rc = cgd_ck_get(fp, r->L, r->L && r->any_obs ? (r->last_obs + 1) * sizeof *r->L : 0, "series", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &off, "trace offset", err);
+  if (!rc) rc = cgd_outfile_reopen(&r->trace, r->dir, "trace.csv", (long)off, err);
+  if (!rc && r->kind->load) rc = r->kind->load(r, fp, err);
+  for (size_t i = r->nobs_builtin; !rc && i < r->nobs; i++)
+    if (r->obs[i].state != r)
+      rc = r->obs[i].load ? r->obs[i].load(r->obs[i].state, fp, err)
+                        : cgd_fail(err, CGD_EUSAGE, "observer '%s' cannot be resumed (no load)", r->obs[i].name);
+  if (!rc && (fread(magic, 1, 8, fp) != 8 || memcmp(magic, CK_MAGIC, 8)))
+    rc = cgd_fail(err, CGD_EDATA, "%s: damaged (no end mark)", path);
+  fclose(fp);
+  r->first_step = t;
+  r->first_observed = (int)observed;
+  return rc;
+}
+
+static int ckpt_wants(void *u, uint64_t t) {
+  cgd_run_ctx *r = u;
+  return t % r->cfg->checkpoint_every == 0 && t > 0 && t < r->cfg->iters;
+}
+
+static int ckpt_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                        const double *g, cgd_error *err) {
+  (void)n, (void)x, (void)f, (void)g;
+  return ckpt_wants(u, t) ? ckpt_write(u, t, 1, err) : CGD_OK;
+}
+
 /* ---------------------------------------------------------------- phases of a run */
 
 static json_t *software_json(const cgd_run_config *c) {
@@ -223,27 +312,54 @@ static void status_block(cgd_run_ctx *r, json_t *sum) {
 static int run_loop(cgd_run_ctx *r, cgd_error *err) {
   cgd_run_info info = {r->cfg, r->obj, r->n, r->dim, r->x, r->dir, 0, CGD_OK};
   int rc = CGD_OK;
+  if ((rc = cgd_map_create(&r->mo, r->obj, r->n, &r->map, err))) return rc;
   for (size_t i = 0; i < r->nobs && !rc; i++)
     if (r->obs[i].start) rc = r->obs[i].start(r->obs[i].state, &info, err);
-  cgd_map *map = NULL;
-  if (rc || (rc = cgd_map_create(&r->mo, r->obj, r->n, &map, err))) return rc;
+  /* after start: a resumed observer's accumulators replace what start set up */
+  if (!rc && r->resuming) rc = ckpt_read(r, err);
+  /* the checkpoint observer comes last: every other one has seen the step it saves */
+  if (!rc && r->cfg->checkpoint_every) {
+    cgd_run_observer ck = {.name = "checkpoint", .state = r, .wants = ckpt_wants,
+                           .observe = ckpt_observe};
+    rc = cgd_run_attach(r, &ck, err);
+  }
+  if (rc) return rc;
   cgd_observer ob = {.user = r, .wants = mux_wants, .observe = mux_observe,
                      .block_done = mux_block};
   /* analytic objectives have no loss limit: only non-finite values are divergence */
   cgd_loop_opts lo = {.iters = r->cfg->iters,
                       .loss_limit = r->kind->id == CGD_KIND_MLP ? r->cfg->loss_limit : INFINITY,
-                      .stop = r->cfg->stop};
+                      .stop = r->cfg->stop, .first_step = r->first_step,
+                      .first_observed = r->first_observed};
   r->tty = r->cfg->progress && !r->cfg->quiet && isatty(STDERR_FILENO);
   r->t0 = r->last_progress = cgd_now_s();
-  r->run_rc = cgd_loop_run(&lo, r->obj, map, r->n, r->x, &ob, &r->lr, &r->run_err);
+  r->run_rc = cgd_loop_run(&lo, r->obj, r->map, r->n, r->x, &ob, &r->lr, &r->run_err);
   r->seconds = cgd_now_s() - r->t0;
   if (r->tty) fputc('\n', stderr);
-  cgd_map_free(map);
+  /* an interrupted run can be continued: its state at the step it stopped, not yet observed */
+  if (r->run_rc == CGD_EINTERRUPTED && (rc = ckpt_write(r, r->lr.steps, 0, err))) return rc;
   if (r->run_rc && r->run_rc != CGD_EDIVERGED && r->run_rc != CGD_EINTERRUPTED) {
     *err = r->run_err;
     return r->run_rc;
   }
   return CGD_OK;
+}
+
+/* Wall-clock figures apart from summary.json, which stays a pure function of the inputs. */
+static int write_timing(cgd_run_ctx *r, cgd_error *err) {
+  json_t *t = json_object();
+  const uint64_t steps = r->lr.steps - r->first_step;
+  json_object_set_new(t, "seconds", json_real(r->seconds));
+  json_object_set_new(t, "steps_this_process", json_integer((json_int_t)steps));
+  json_object_set_new(t, "resumed_from_step", r->resuming ? json_integer((json_int_t)r->first_step) : json_null());
+  if (r->kind->id == CGD_KIND_MLP)
+    json_object_set_new(t, "us_per_step", cgd_jreal(steps ? 1e6 * r->seconds / (double)steps : NAN));
+  else
+    json_object_set_new(t, "ns_per_particle_step",
+                        cgd_jreal(steps ? 1e9 * r->seconds / ((double)steps * (double)r->n) : NAN));
+  int rc = cgd_json_write(r->dir, "timing.json", t, err);
+  json_decref(t);
+  return rc;
 }
 
 /* Plots, last: summary.json is already complete; the outcome is recorded in it again. */
@@ -291,10 +407,10 @@ static int finish(cgd_run_ctx *r, cgd_error *err) {
   status_block(r, doc);
   json_object_update(doc, sum);
   json_decref(sum);
-  json_object_set_new(doc, "seconds", json_real(r->seconds));
   if (r->res->warning[0]) json_object_set_new(doc, "warning", json_string(r->res->warning));
   json_object_set_new(doc, "plots", json_string(r->cfg->plots && r->kind->plot ? "pending" : "off"));
   rc = cgd_json_write(r->dir, "summary.json", doc, err);
+  if (!rc) rc = write_timing(r, err);
   if (!rc) plot_last(r, doc);
   json_decref(doc);
   return rc;
@@ -306,6 +422,7 @@ static void ctx_free(cgd_run_ctx *r) {
   for (size_t i = 0; i < r->nobs; i++)
     if (r->obs[i].free) r->obs[i].free(r->obs[i].state);
   if (r->kind && r->kind->free) r->kind->free(r);
+  cgd_map_free(r->map);
   cgd_objective_free(r->obj);
   free(r->x);
   free(r->x0);
@@ -345,13 +462,14 @@ static int setup(cgd_run_ctx *r, const cgd_run_extras *ex, cgd_error *err) {
   memmove(r->obs + 1, r->obs, r->nobs * sizeof *r->obs);
   r->obs[0] = tr;
   r->nobs++;
+  r->nobs_builtin = r->nobs;
   for (size_t i = 0; ex && i < ex->nobservers; i++)
     if ((rc = cgd_run_attach(r, &ex->observers[i], err))) return rc;
   return CGD_OK;
 }
 
-int cgd_run(const cgd_run_config *cfg, const cgd_run_extras *ex, cgd_run_result *res,
-            cgd_error *err) {
+static int run_or_resume(const cgd_run_config *cfg, const cgd_run_extras *ex, int resume,
+                         cgd_run_result *res, cgd_error *err) {
   memset(res, 0, sizeof *res);
   res->final_value = NAN;
   res->first_increase = -1;
@@ -364,19 +482,31 @@ int cgd_run(const cgd_run_config *cfg, const cgd_run_extras *ex, cgd_run_result 
     return res->status = cgd_fail(err, CGD_ENOMEM, "out of memory");
   }
   r->res = res;
+  r->resuming = resume;
   r->kind = kind_of(cgd_run_config_kind(cfg));
   res->kind = r->kind->id;
   r->lr.bad_step = -1;
   if (r->cfg->nlr > 1) r->cfg->nlr = 1; /* a run has one rate; comparisons split them */
-  if ((rc = setup(r, ex, err)) || (rc = prepare_outputs(r, err))) goto done;
+  if ((rc = setup(r, ex, err))) goto done;
+  if (resume) { /* the directory, config.json and the files so far are the run's own */
+    snprintf(r->dir, sizeof r->dir, "%s", cfg->out);
+  } else {
+    if ((rc = prepare_outputs(r, err)) || (rc = write_config(r, err))) goto done;
+    if ((rc = cgd_outfile_open(&r->trace, r->dir, "trace.csv", err))) goto done;
+    fprintf(r->trace.fp, "%s\n", r->kind->trace_header(r));
+    if (r->kind->begin && (rc = r->kind->begin(r, err))) goto done;
+  }
   snprintf(res->dir, sizeof res->dir, "%s", r->dir);
-  if ((rc = write_config(r, err)) || (rc = cgd_outfile_open(&r->trace, r->dir, "trace.csv", err)))
-    goto done;
-  fprintf(r->trace.fp, "%s\n", r->kind->trace_header(r));
-  if ((r->kind->begin && (rc = r->kind->begin(r, err))) || (rc = run_loop(r, err))) goto done;
+  if ((rc = run_loop(r, err))) goto done;
   res->steps = r->lr.steps;
   res->seconds = r->seconds;
   if ((rc = finish(r, err))) goto done;
+  /* a finished run needs no checkpoint any more; an interrupted one keeps it */
+  if (r->run_rc != CGD_EINTERRUPTED) {
+    char ck[4200];
+    snprintf(ck, sizeof ck, "%s/checkpoint.bin", r->dir);
+    remove(ck);
+  }
   /* the final state, for comparisons and library callers */
   res->nstate = r->n * r->dim;
   res->state_final = r->x;
@@ -387,4 +517,13 @@ done:
   res->status = rc;
   ctx_free(r);
   return rc;
+}
+
+int cgd_run(const cgd_run_config *cfg, const cgd_run_extras *ex, cgd_run_result *res,
+            cgd_error *err) {
+  return run_or_resume(cfg, ex, 0, res, err);
+}
+
+int cgd_run_resume(const cgd_run_config *cfg, cgd_run_result *res, cgd_error *err) {
+  return run_or_resume(cfg, NULL, 1, res, err);
 }

@@ -43,6 +43,10 @@ typedef struct cgd_kind {
   /* the body of plot.gp; pngs receives the names of the figures it draws. Returns 0, or -1
    * with why (a reason there is nothing to plot) filled. */
   int (*plot)(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, size_t wlen);
+  /* checkpoints (checkpoint.h): the kind's accumulators and its own files' offsets; load
+   * also reopens those files at their offsets (a resumed run skips begin) */
+  int (*save)(cgd_run_ctx *r, FILE *fp, cgd_error *err);
+  int (*load)(cgd_run_ctx *r, FILE *fp, cgd_error *err);
   void (*free)(cgd_run_ctx *r);
 } cgd_kind;
 
@@ -61,7 +65,13 @@ struct cgd_run_ctx {
   char dir[4096];
   cgd_outfile trace;
   cgd_run_observer obs[CGD_RUN_MAX_OBS];
-  size_t nobs;
+  size_t nobs, nobs_builtin; /* the first nobs_builtin are the driver's and the kind's,
+                                checkpointed with them; the others need save/load */
+  cgd_map *map;             /* while the loop runs */
+  /* resuming from a checkpoint */
+  int resuming;
+  uint64_t first_step;
+  int first_observed;
   /* the observed series (kinds with a series): L[t] for every step t observed */
   double *L;
   uint64_t last_obs;

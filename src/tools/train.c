@@ -68,7 +68,7 @@ int main(int argc, char **argv) {
       printf("%s\n", dir);
   } else {
     cgd_run_result res;
-    rc = cgd_run(cfg, NULL, &res, &err);
+    rc = cfg->resume ? cgd_run_resume(cfg, &res, &err) : cgd_run(cfg, NULL, &res, &err);
     if (res.dir[0] && (rc == CGD_OK || rc == CGD_EDIVERGED || rc == CGD_EINTERRUPTED)) {
       say_result(cfg, &res);
       printf("%s\n", res.dir);
