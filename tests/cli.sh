@@ -213,6 +213,9 @@ if command -v gnuplot >/dev/null; then [ -s "$W/acmp/comparison.png" ] && ok || 
 # a comparison with a diverging rate keeps every file
 "$T" --data "$DATA" --quiet --lr 0.02,10 --iters 200 --hist-every 1 --out "$W/cdiv" >/dev/null 2>&1; code=$?
 [ "$code" = 5 ] && [ -s "$W/cdiv/comparison.csv" ] && [ -s "$W/cdiv/comparison_hist.csv" ] && [ -s "$W/cdiv/lr-10/summary.json" ] && ok || bad "comparison with a diverging rate: exit $code"
+# histograms over a range that misses most particles say so
+"$T" --no-plots --f0 quartic --ensemble 20000 --hist-range 0,0.2 --iters 100 --out "$W/hr" >/dev/null 2>"$W/err"
+grep -q 'lies outside --hist-range' "$W/err" && jq -e '.gibbs.in_range_fraction < 0.5 and (.warning | contains("outside"))' "$W/hr/summary.json" >/dev/null && ok || bad "outside fraction not reported"
 
 echo "cli: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -24,6 +24,7 @@ typedef struct ens_hists {
   size_t next_h;
   double *probs;               /* nh × ncell */
   struct cgd_distances *dist;  /* nh */
+  uint64_t *inrange;           /* nh: particles inside --hist-range */
 } ens_hists;
 
 typedef struct ms_state {
@@ -52,6 +53,7 @@ typedef struct ms_state {
   double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
   int status;                  /* first error inside block_done (allocation) */
   struct cgd_distances final;  /* distances to Gibbs reported in the summary */
+  double in_range;             /* share of the histogrammed mass inside --hist-range */
   char gsource[160];
 } ms_state;
 
@@ -126,6 +128,7 @@ static int eh_observe(void *u, uint64_t t, size_t n, const double *x, const doub
   struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
   if (s->gibbs && total) distances(s, p, s->gibbs, &d);
   h->dist[h->next_h] = d;
+  h->inrange[h->next_h] = total;
   if (h->fp) {
     write_hist_rows(s, h->fp, t, "ensemble", p, total, &d);
     if (ferror(h->fp)) return cgd_fail(err, CGD_EIO, "error writing %s: %s", h->fpath, strerror(errno));
@@ -141,13 +144,15 @@ static int eh_init(ens_hists *h, const ms_state *s, FILE *fp, const char *fpath,
   h->fpath = fpath;
   h->probs = calloc(s->nh * s->ncell, sizeof *h->probs);
   h->dist = calloc(s->nh, sizeof *h->dist);
-  if (!h->probs || !h->dist) return cgd_fail(err, CGD_ENOMEM, "out of memory for histograms");
+  h->inrange = calloc(s->nh, sizeof *h->inrange);
+  if (!h->probs || !h->dist || !h->inrange) return cgd_fail(err, CGD_ENOMEM, "out of memory for histograms");
   return CGD_OK;
 }
 
 static void eh_free(ens_hists *h) {
   free(h->probs);
   free(h->dist);
+  free(h->inrange);
 }
 
 /* ---------------------------------------------------------------- per-step bookkeeping */
@@ -407,7 +412,19 @@ static void gibbs_summary(cgd_run_ctx *r, ms_state *s, json_t *sum) {
   if (s->have_min) json_object_set_new(gj, "f0_minimum", cgd_jarray(s->qm.xs, s->dim));
   json_object_set_new(gj, "sigma2", cgd_jarray(s->sigma2, s->dim));
   json_object_set_new(gj, "source", json_string(s->gibbs ? s->gsource : s->gibbs_note));
+  json_object_set_new(gj, "in_range_fraction", cgd_jreal(s->in_range));
   dist_json(gj, &s->final);
+  /* a histogram and its distance describe the in-range part only: say when that is not
+   * nearly everything */
+  if (s->in_range < 0.99) {
+    char w[300];
+    snprintf(w, sizeof w, "%.1f%% of the %s lies outside --hist-range %g,%g: the histogram "
+             "and its Gibbs distances describe the in-range part only", 100 * (1 - s->in_range),
+             s->n > 1 ? "ensemble" : "orbit", c->hist_range[0], c->hist_range[1]);
+    size_t len = strlen(r->res->warning);
+    snprintf(r->res->warning + len, sizeof r->res->warning - len, "%s%s", len ? "; " : "", w);
+    if (!c->quiet) fprintf(stderr, "train: warning: %s\n", w);
+  }
   json_object_set_new(gj, "bins", json_integer((json_int_t)s->nbins));
   json_object_set_new(gj, "range", cgd_jarray(c->hist_range, 2));
   json_object_set_new(sum, "gibbs", gj);
@@ -425,6 +442,7 @@ static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   const cgd_run_config *c = r->cfg;
   json_object_set_new(sum, "particles", json_integer(1));
   s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
+  s->in_range = NAN;
   if (s->orbit_n) {
     double *p = malloc(s->ncell * sizeof *p);
     if (!p) return cgd_fail(err, CGD_ENOMEM, "out of memory");
@@ -444,7 +462,8 @@ static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
     }
     json_object_set_new(oj, "mean", mean);
     json_object_set_new(oj, "std", sd);
-    json_object_set_new(oj, "in_range_fraction", json_real((double)tot / (double)s->orbit_n));
+    s->in_range = (double)tot / (double)s->orbit_n;
+    json_object_set_new(oj, "in_range_fraction", json_real(s->in_range));
     json_object_set_new(sum, "orbit", oj);
   }
   gibbs_summary(r, s, sum);
@@ -547,8 +566,10 @@ static int ensemble_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   if (s->crossed) crossings_summary(s, r->x, ej);
   json_object_set_new(sum, "ensemble", ej);
   s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
+  s->in_range = NAN;
   if (s->eh.next_h > 0) {
     s->final = s->eh.dist[s->eh.next_h - 1];
+    s->in_range = (double)s->eh.inrange[s->eh.next_h - 1] / (double)s->n;
     snprintf(s->gsource, sizeof s->gsource, "ensemble of %zu at step %llu", s->n,
              (unsigned long long)s->hsteps[s->eh.next_h - 1]);
   }
@@ -668,6 +689,7 @@ static int ms_save(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
   cgd_ck_put_u64(fp, s->eh.next_h);
   cgd_ck_put(fp, s->eh.probs, s->eh.probs ? s->nh * s->ncell * sizeof *s->eh.probs : 0);
   cgd_ck_put(fp, s->eh.dist, s->eh.dist ? s->nh * sizeof *s->eh.dist : 0);
+  cgd_ck_put(fp, s->eh.inrange, s->eh.inrange ? s->nh * sizeof *s->eh.inrange : 0);
   return CGD_OK;
 }
 
@@ -703,7 +725,8 @@ static int ms_load(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
   if (rc) return rc;
   s->eh.next_h = (size_t)nh;
   if ((rc = cgd_ck_get(fp, s->eh.probs, s->eh.probs ? s->nh * s->ncell * sizeof *s->eh.probs : 0, "histograms", err)) ||
-      (rc = cgd_ck_get(fp, s->eh.dist, s->eh.dist ? s->nh * sizeof *s->eh.dist : 0, "distances", err)))
+      (rc = cgd_ck_get(fp, s->eh.dist, s->eh.dist ? s->nh * sizeof *s->eh.dist : 0, "distances", err)) ||
+      (rc = cgd_ck_get(fp, s->eh.inrange, s->eh.inrange ? s->nh * sizeof *s->eh.inrange : 0, "in-range counts", err)))
     return rc;
   if ((rc = cgd_outfile_reopen(&s->hist, r->dir, "hist.csv", (long)off, err))) return rc;
   s->eh.fp = s->hist.fp;
