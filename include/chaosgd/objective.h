@@ -51,6 +51,10 @@ struct cgd_objective {
   cgd_view views[8];
 
   void (*free_ctx)(void *ctx);
+
+  /* Hessian-vector product at one state: hv = ∇²f(x) v (dim values each). NULL when the
+   * objective gives Hessians through eval instead (see cgd_objective_hvp, sharpness.h). */
+  int (*hvp)(void *ctx, const double *x, const double *v, double *hv, cgd_error *err);
 };
 
 /* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */
