@@ -102,6 +102,9 @@ typedef struct cgd_mlp_lyap cgd_mlp_lyap;
 typedef struct cgd_mlp_lyap_result {
   cgd_estimate tangent, twin; /* means with batch-means standard errors (chaosgd/lyapunov.h) */
   size_t twin_jumps, steps;
+  /* log growth of the latest step (tangent: ln‖v − ηHv‖; twin: ln(sep/δ) measured at the
+   * latest push, NaN on the first): a trace column for the observer */
+  double last_tangent, last_twin;
 } cgd_mlp_lyap_result;
 int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, uint64_t seed,
                         size_t burn_in, int twin, cgd_mlp_lyap **out, cgd_error *err);

@@ -23,25 +23,99 @@
 #include <string.h>
 
 #include "chaosgd/mlp.h"
+#include "clones.h"
 #include "mlp_internal.h"
 
 size_t cgd_mlp_hvp_scratch_len(const cgd_mlp *m) {
   const size_t n = m->n, d = m->d, H = m->H;
-  return 4 * n * H + 2 * n + 4 * H * d + (H * d + 2 * H + 1);
+  return 4 * n * H + 2 * n + 6 * H * d + 4 * H + (H * d + 2 * H + 1);
+}
+
+/* Element-wise kernels over rows of stacked buffers (row stride 2H), branch-free so gcc
+ * turns the selects into blends; one version without and one with the tangent, so
+ * neither carries the other's work or a per-element test. */
+
+/* Z += b1, A = leaky(Z) */
+CGD_CLONES static void fwd_plain(size_t n, size_t H, const double *restrict b1, double leak,
+                                 double *restrict ZZ, double *restrict AA) {
+  const size_t S = 2 * H;
+  for (size_t i = 0; i < n; i++) {
+    double *restrict z = ZZ + i * S, *restrict a = AA + i * S;
+    for (size_t j = 0; j < H; j++) {
+      double zj = z[j] + b1[j];
+      z[j] = zj;
+      a[j] = zj > 0.0 ? zj : leak * zj;
+    }
+  }
+}
+
+/* as fwd_plain, and R(A) = leaky'(Z) ⊙ (R(Z) + c1) */
+CGD_CLONES static void fwd_tan(size_t n, size_t H, const double *restrict b1,
+                               const double *restrict c1, double leak, double *restrict ZZ,
+                               double *restrict AA) {
+  const size_t S = 2 * H;
+  for (size_t i = 0; i < n; i++) {
+    double *restrict z = ZZ + i * S, *restrict a = AA + i * S;
+    for (size_t j = 0; j < H; j++) {
+      double zj = z[j] + b1[j];
+      double mk = zj > 0.0 ? 1.0 : leak;
+      z[j] = zj;
+      a[j] = mk * zj;
+      a[H + j] = mk * (z[H + j] + c1[j]);
+    }
+  }
+}
+
+/* D = (r W2) ⊙ leaky'(Z) over A;  gb1 = Σ_i D[i,:] (fixed row order) */
+CGD_CLONES static void bwd_plain(size_t n, size_t H, const double *restrict ZZ,
+                                 const double *restrict r, const double *restrict W2, double leak,
+                                 double *restrict AA, double *restrict gb1) {
+  const size_t S = 2 * H;
+  for (size_t j = 0; j < H; j++) gb1[j] = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double *restrict z = ZZ + i * S;
+    double *restrict a = AA + i * S;
+    const double ri = r[i];
+    for (size_t j = 0; j < H; j++) {
+      double dz = ri * W2[j] * (z[j] > 0.0 ? 1.0 : leak);
+      a[j] = dz;
+      gb1[j] += dz;
+    }
+  }
+}
+
+/* as bwd_plain, and R(D) = (R(r) W2 + r V2) ⊙ leaky'(Z) over R(A), hb1 = Σ_i R(D)[i,:] */
+CGD_CLONES static void bwd_tan(size_t n, size_t H, const double *restrict ZZ,
+                               const double *restrict r, const double *restrict Rr,
+                               const double *restrict W2, const double *restrict V2, double leak,
+                               double *restrict AA, double *restrict gb1, double *restrict hb1) {
+  const size_t S = 2 * H;
+  for (size_t j = 0; j < H; j++) gb1[j] = hb1[j] = 0.0;
+  for (size_t i = 0; i < n; i++) {
+    const double *restrict z = ZZ + i * S;
+    double *restrict a = AA + i * S;
+    const double ri = r[i], Rri = Rr[i];
+    for (size_t j = 0; j < H; j++) {
+      double mk = z[j] > 0.0 ? 1.0 : leak;
+      double dz = ri * W2[j] * mk;
+      double rd = (Rri * W2[j] + ri * V2[j]) * mk;
+      a[j] = dz;
+      a[H + j] = rd;
+      gb1[j] += dz;
+      hb1[j] += rd;
+    }
+  }
 }
 
 int cgd_mlp_loss_grad_hvp(const cgd_mlp *m, const double *theta, const double *v, double *loss,
                           double *grad, double *hv, double *scratch, cgd_error *err) {
-  const size_t n = m->n, d = m->d, H = m->H, H2 = 2 * H, P = cgd_mlp_nparams(m);
+  const size_t n = m->n, d = m->d, H = m->H, H2 = 2 * H;
   const double leak = m->leak, s = 2.0 / (double)n;
+  if (hv && !v) return cgd_fail(err, CGD_EUSAGE, "mlp_hvp: hv wanted without a direction v");
   double *own = NULL;
   if (!scratch) {
     own = scratch = malloc(sizeof(double) * cgd_mlp_hvp_scratch_len(m));
     if (!own) return cgd_fail(err, CGD_ENOMEM, "mlp_hvp: out of memory");
-  }
-  if (hv && !v) {
-    free(own);
-    return cgd_fail(err, CGD_EUSAGE, "mlp_hvp: hv wanted without a direction v");
   }
   const int tan = hv != NULL;
   const size_t w = tan ? H2 : H; /* columns of the stacked buffers in use */
@@ -50,7 +124,9 @@ int cgd_mlp_loss_grad_hvp(const cgd_mlp *m, const double *theta, const double *v
   double *r = AA + n * H2, *Rr = r + n;
   double *WV = Rr + n;           /* 2H × d: [W1; V1] */
   double *G = WV + H2 * d;       /* 2H × d: [gW1; Hv_W1] */
-  double *gtmp = G + H2 * d;     /* P: the gradient when the caller does not want it */
+  double *VW = G + H2 * d;       /* 2H: [V2 | W2] */
+  double *GW = VW + H2;          /* 2H: s [Aᵀr | R(A)ᵀr] */
+  double *gtmp = GW + H2;        /* P: the gradient when the caller does not want it */
   if (!grad) grad = gtmp;
   const double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, b2 = W2[H];
   const double *V1 = v, *c1 = tan ? V1 + H * d : NULL, *V2 = tan ? c1 + H : NULL;
@@ -61,78 +137,51 @@ int cgd_mlp_loss_grad_hvp(const cgd_mlp *m, const double *theta, const double *v
   if (tan) memcpy(WV + H * d, V1, sizeof(double) * H * d);
   cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)w, (int)d, 1.0, m->X, (int)d,
               WV, (int)d, 0.0, ZZ, (int)H2);
-  /* Z += b1, A = leaky(Z);  R(Z) += c1, R(A) = leaky'(Z) ⊙ R(Z) */
-  for (size_t i = 0; i < n; i++) {
-    double *z = ZZ + i * H2, *a = AA + i * H2;
-    for (size_t j = 0; j < H; j++) {
-      double zj = z[j] + b1[j];
-      z[j] = zj;
-      a[j] = zj > 0.0 ? zj : leak * zj;
-    }
-    if (tan)
-      for (size_t j = 0; j < H; j++) a[H + j] = (z[H + j] + c1[j]) * (z[j] > 0.0 ? 1.0 : leak);
-  }
-  /* r ← A W2ᵀ + b2 − y;   R(r) ← R(A) W2ᵀ + A V2ᵀ + c2 */
+  if (tan) fwd_tan(n, H, b1, c1, leak, ZZ, AA);
+  else fwd_plain(n, H, b1, leak, ZZ, AA);
+  /* r ← A W2ᵀ;   R(r) ← [A | R(A)] [V2; W2] = A V2ᵀ + R(A) W2ᵀ   (one gemv over 2H) */
   cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)H, 1.0, AA, (int)H2, W2, 1, 0.0, r, 1);
   if (tan) {
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)H, 1.0, AA + H, (int)H2, W2, 1, 0.0, Rr, 1);
-    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)H, 1.0, AA, (int)H2, V2, 1, 1.0, Rr, 1);
+    memcpy(VW, V2, sizeof(double) * H);
+    memcpy(VW + H, W2, sizeof(double) * H);
+    cblas_dgemv(CblasRowMajor, CblasNoTrans, (int)n, (int)H2, 1.0, AA, (int)H2, VW, 1, 0.0, Rr, 1);
   }
+  /* r += b2 − y;  R(r) += c2 */
   double sse = 0.0, sr = 0.0, sRr = 0.0;
   for (size_t i = 0; i < n; i++) {
     double ri = r[i] + b2 - m->y[i];
     r[i] = ri;
     sse += ri * ri;
     sr += ri;
-    if (tan) {
+  }
+  if (tan)
+    for (size_t i = 0; i < n; i++) {
       Rr[i] += c2;
       sRr += Rr[i];
     }
-  }
   if (loss) *loss = sse / (double)n;
   double *gW1 = grad, *gb1 = gW1 + H * d, *gW2 = gb1 + H;
-  gW2[H] = s * sr; /* gb2 = s Σ r */
-  /* gW2 ← s Aᵀ r */
-  cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)H, s, AA, (int)H2, r, 1, 0.0, gW2, 1);
   double *hW1 = hv, *hb1 = tan ? hW1 + H * d : NULL, *hW2 = tan ? hb1 + H : NULL;
+  gW2[H] = s * sr; /* gb2 = s Σ r */
+  /* [gW2 | s R(A)ᵀ r] ← s [A | R(A)]ᵀ r    (one gemv over 2H) */
+  cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)w, s, AA, (int)H2, r, 1, 0.0, GW, 1);
+  memcpy(gW2, GW, sizeof(double) * H);
   if (tan) {
     hW2[H] = s * sRr; /* Hv_b2 = s Σ R(r) */
-    /* Hv_W2 ← s (R(A)ᵀ r + Aᵀ R(r)) */
-    cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)H, s, AA + H, (int)H2, r, 1, 0.0, hW2, 1);
+    /* Hv_W2 ← s R(A)ᵀ r + s Aᵀ R(r) */
+    memcpy(hW2, GW + H, sizeof(double) * H);
     cblas_dgemv(CblasRowMajor, CblasTrans, (int)n, (int)H, s, AA, (int)H2, Rr, 1, 1.0, hW2, 1);
+    bwd_tan(n, H, ZZ, r, Rr, W2, V2, leak, AA, gb1, hb1);
+    for (size_t j = 0; j < H; j++) hb1[j] *= s;
+  } else {
+    bwd_plain(n, H, ZZ, r, W2, leak, AA, gb1);
   }
-  /* D = (r W2) ⊙ leaky'(Z),  R(D) = (R(r) W2 + r V2) ⊙ leaky'(Z), over [A | R(A)];
-   * bias sums in fixed row order */
-  for (size_t j = 0; j < H; j++) {
-    gb1[j] = 0.0;
-    if (tan) hb1[j] = 0.0;
-  }
-  for (size_t i = 0; i < n; i++) {
-    const double *z = ZZ + i * H2;
-    double *a = AA + i * H2;
-    const double ri = r[i], Rri = tan ? Rr[i] : 0.0;
-    for (size_t j = 0; j < H; j++) {
-      double mask = z[j] > 0.0 ? 1.0 : leak;
-      double dz = ri * W2[j] * mask;
-      a[j] = dz;
-      gb1[j] += dz;
-      if (tan) {
-        double rd = (Rri * W2[j] + ri * V2[j]) * mask;
-        a[H + j] = rd;
-        hb1[j] += rd;
-      }
-    }
-  }
-  for (size_t j = 0; j < H; j++) {
-    gb1[j] *= s;
-    if (tan) hb1[j] *= s;
-  }
+  for (size_t j = 0; j < H; j++) gb1[j] *= s;
   /* [gW1; Hv_W1] ← s [D | R(D)]ᵀ X    [2H×n]·[n×d] */
   cblas_dgemm(CblasRowMajor, CblasTrans, CblasNoTrans, (int)w, (int)d, (int)n, s, AA, (int)H2,
               m->X, (int)d, 0.0, G, (int)d);
   memcpy(gW1, G, sizeof(double) * H * d);
   if (tan) memcpy(hW1, G + H * d, sizeof(double) * H * d);
-  (void)P;
   free(own);
   return CGD_OK;
 }
@@ -160,6 +209,7 @@ struct cgd_mlp_lyap {
   size_t pushes;
   double *v, *hv, *tw, *gtw, *g, *scratch; /* tangent, H v, twin θ', ∇L(θ'), ∇L(θ), kernel scratch */
   cgd_batch_means tan_bm, twin_bm;
+  double last_tan, last_twin; /* per-step log growths of the latest push */
   size_t twin_jumps; /* steps where the twin's log growth exceeded the tangent's by > ln 2 */
 };
 
@@ -238,11 +288,14 @@ static double tangent_update(cgd_mlp_lyap *L, double eta) {
 
 static int account(cgd_mlp_lyap *L, const double *theta, double eta, double lt, cgd_error *err) {
   cgd_bm_push(&L->tan_bm, lt);
+  L->last_tan = lt;
+  L->last_twin = NAN;
   if (L->twin) {
     double lg = 0.0;
     int rc = twin_step(L, theta, eta, &lg, err);
     if (rc) return rc;
     if (L->pushes > 0) {
+      L->last_twin = lg;
       cgd_bm_push(&L->twin_bm, lg);
       if (lg - lt > M_LN2) L->twin_jumps++;
     }
@@ -276,6 +329,8 @@ cgd_mlp_lyap_result cgd_mlp_lyap_result_get(const cgd_mlp_lyap *L) {
   r.twin = cgd_bm_estimate(&L->twin_bm);
   r.twin_jumps = L->twin_jumps;
   r.steps = L->pushes;
+  r.last_tangent = L->last_tan;
+  r.last_twin = L->last_twin;
   return r;
 }
 
