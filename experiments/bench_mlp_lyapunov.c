@@ -3,6 +3,7 @@
  * twin orbit at δ = 1e-8, over windows of the run; the loss trend and the sharpness beside.
  *
  *   usage: bench_mlp_lyapunov [--data FILE] [--lr X] [--seed N] [--iters N] [--windows K]
+ *                             [--delta D]   (twin offset, default 1e-8)
  *
  * Prints one line per window (steps, loss mean, share of rising steps, λ_tangent ± se,
  * λ_twin ± se, twin jumps) and a summary line for the last half of the run (the tail the
@@ -28,7 +29,7 @@ static int hvp_at(void *ctx, const double *v, double *hv, cgd_error *err) {
 
 int main(int argc, char **argv) {
   const char *path = "datasets/airfoil_self_noise.dat";
-  double lr = 0.02;
+  double lr = 0.02, delta = 1e-8;
   unsigned long seed = 0, iters = 100000, K = 10;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--data")) path = argv[i + 1];
@@ -36,6 +37,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--seed")) seed = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--iters")) iters = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--windows")) K = strtoul(argv[i + 1], NULL, 10);
+    else if (!strcmp(argv[i], "--delta")) delta = atof(argv[i + 1]);
     else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
   }
   openblas_set_num_threads(1);
@@ -51,11 +53,11 @@ int main(int argc, char **argv) {
   double *th = malloc(sizeof(double) * 3 * P), *g = th + P, *vec = g + P;
   double *scr = malloc(sizeof(double) * cgd_mlp_hvp_scratch_len(m));
   cgd_mlp_init(m, seed, th);
-  cgd_mlp_lyap *L, *Lt;
+  cgd_mlp_lyap *L;
   /* whole run and last half (burn-in iters/2) */
-  if (cgd_mlp_lyap_create(m, th, 1e-8, seed, 0, 1, &L, &err)) return 1;
-  printf("# lr %g seed %lu iters %lu: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness\n",
-         lr, seed, iters);
+  if (cgd_mlp_lyap_create(m, th, delta, seed, 0, 1, &L, &err)) return 1;
+  printf("# lr %g seed %lu iters %lu delta %g: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness\n",
+         lr, seed, iters, delta);
   const size_t W = iters / K;
   cgd_batch_means wt, ww;
   double lsum = 0, prev = NAN, t0 = bench_now_s();
@@ -65,7 +67,6 @@ int main(int argc, char **argv) {
   cgd_bm_init(&tail_w, 0, 16);
   cgd_bm_init(&wt, 0, 16);
   cgd_bm_init(&ww, 0, 16);
-  (void)Lt;
   for (size_t t = 0; t < iters; t++) {
     double loss;
     if (cgd_mlp_lyap_step(L, th, lr, &loss, g, &err)) {
@@ -100,9 +101,9 @@ int main(int argc, char **argv) {
   }
   cgd_mlp_lyap_result r = cgd_mlp_lyap_result_get(L);
   cgd_estimate et = cgd_bm_estimate(&tail_t), ew = cgd_bm_estimate(&tail_w);
-  printf("SUMMARY lr %g seed %lu iters %lu: whole run tangent %.4e +- %.1e twin %.4e +- %.1e jumps %zu; "
+  printf("SUMMARY lr %g seed %lu iters %lu delta %g: whole run tangent %.4e +- %.1e twin %.4e +- %.1e jumps %zu; "
          "last half tangent %.4e +- %.1e twin %.4e +- %.1e rising %.4f; 2/lr %.1f; %.1f us/step\n",
-         lr, seed, iters, r.tangent.mean, r.tangent.se, r.twin.mean, r.twin.se, r.twin_jumps, et.mean,
+         lr, seed, iters, delta, r.tangent.mean, r.tangent.se, r.twin.mean, r.twin.se, r.twin_jumps, et.mean,
          et.se, ew.mean, ew.se, (double)tail_rises / (double)(iters - iters / 2), 2.0 / lr,
          1e6 * (bench_now_s() - t0) / (double)iters);
   cgd_mlp_lyap_free(L);

@@ -143,6 +143,20 @@ START_TEST(momentum_jacobians) {
 }
 END_TEST
 
+START_TEST(verdict_rules) {
+  cgd_estimate pos = {0.01, 0.001, 1000, 40, 25}, neg = {-0.01, 0.001, 1000, 40, 25},
+               zero = {0.001, 0.001, 1000, 40, 25}, shrt = {0.5, NAN, 10, 0, 16};
+  ck_assert_int_eq(cgd_mverdict_measured(0, 0, 0, pos), CGD_MVERDICT_CHAOTIC);
+  ck_assert_int_eq(cgd_mverdict_measured(0, 0, 0, neg), CGD_MVERDICT_QUASIPERIODIC);
+  ck_assert_int_eq(cgd_mverdict_measured(0, 0, 0, zero), CGD_MVERDICT_UNDECIDED);
+  ck_assert_int_eq(cgd_mverdict_measured(0, 0, 0, shrt), CGD_MVERDICT_UNDECIDED);
+  ck_assert_int_eq(cgd_mverdict_measured(0, 0, 1, pos), CGD_MVERDICT_DESCENDING);
+  ck_assert_int_eq(cgd_mverdict_measured(0, 1, 0, pos), CGD_MVERDICT_PERIODIC);
+  ck_assert_int_eq(cgd_mverdict_measured(1, 1, 1, pos), CGD_MVERDICT_CONVERGED);
+  ck_assert_str_eq(cgd_mverdict_name(CGD_MVERDICT_QUASIPERIODIC), "quasiperiodic");
+}
+END_TEST
+
 /* ------------------------------------------------------------------------------ MLP */
 
 static cgd_dataset *airfoil(void) {
@@ -344,6 +358,7 @@ int main(void) {
   tcase_add_test(tc, qr_known_linear_maps);
   tcase_add_test(tc, ensemble_matches_orbits);
   tcase_add_test(tc, momentum_jacobians);
+  tcase_add_test(tc, verdict_rules);
   tcase_add_test(tc, mlp_hvp_vs_central_differences);
   tcase_add_test(tc, sharpness_vs_dense_hessian);
   tcase_add_test(tc, mlp_tangent_and_twin);

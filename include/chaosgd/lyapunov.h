@@ -170,6 +170,36 @@ double cgd_matrix_norm2(size_t d, const double *A, int symmetric);
  * overwritten. For small d (a few hundred at most). */
 int cgd_sym_eigen(size_t d, double *a, double *w, double *vecs, cgd_error *err);
 
+
+/* ------------------------------------------------------------------------ verdicts */
+
+/* The measured verdict of a run, the same rule for every run kind. Inputs are what the
+ * existing rules already decide on the tail (converged, periodic with its period,
+ * descending) plus the largest exponent with its batch-means standard error:
+ *   converged, periodic, descending   as before, in this order (a still-descending run
+ *                                     stays "descending" however long it runs and whatever
+ *                                     small exponent slow motion along negative curvature
+ *                                     produces)
+ *   chaotic          λ − z·se > 0      (bounded, non-monotone, aperiodic and an exponent
+ *                                     whose confidence interval lies above 0)
+ *   quasiperiodic    λ + z·se < 0      (bounded, non-monotone, aperiodic, yet nearby orbits
+ *                                     converge: quasi-periodic motion, a long period, or the
+ *                                     attractor of a piecewise-contracting map such as the
+ *                                     leaky-ReLU MLP at the edge of stability)
+ *   undecided        otherwise, or fewer than 8 batches (the run is too short to decide)
+ * z = 3 (a one-sided 3-sigma interval: the batch-means se is itself estimated). */
+typedef enum {
+  CGD_MVERDICT_CONVERGED = 0,
+  CGD_MVERDICT_PERIODIC,
+  CGD_MVERDICT_DESCENDING,
+  CGD_MVERDICT_CHAOTIC,
+  CGD_MVERDICT_QUASIPERIODIC,
+  CGD_MVERDICT_UNDECIDED
+} cgd_mverdict;
+
+cgd_mverdict cgd_mverdict_measured(int converged, int periodic, int descending, cgd_estimate lambda);
+const char *cgd_mverdict_name(cgd_mverdict v);
+
 /* ------------------------------------------------------------------ inline bodies */
 static inline void cgd_lyap1d_push_mult(cgd_lyap1d *a, double multiplier) {
   cgd_bm_push(&a->bm, log(fabs(multiplier)));

@@ -495,3 +495,22 @@ int cgd_lyap_m_theory(const char *f1, double eps, const cgd_objective *obj, doub
   if (method) *method = meth;
   return CGD_OK;
 }
+
+/* ------------------------------------------------------------------------ verdicts */
+
+cgd_mverdict cgd_mverdict_measured(int converged, int periodic, int descending, cgd_estimate lambda) {
+  const double z = 3.0;
+  if (converged) return CGD_MVERDICT_CONVERGED;
+  if (periodic) return CGD_MVERDICT_PERIODIC;
+  if (descending) return CGD_MVERDICT_DESCENDING;
+  if (lambda.batches < 8 || !isfinite(lambda.mean) || !isfinite(lambda.se))
+    return lambda.mean == -INFINITY ? CGD_MVERDICT_QUASIPERIODIC : CGD_MVERDICT_UNDECIDED;
+  if (lambda.mean - z * lambda.se > 0) return CGD_MVERDICT_CHAOTIC;
+  if (lambda.mean + z * lambda.se < 0) return CGD_MVERDICT_QUASIPERIODIC;
+  return CGD_MVERDICT_UNDECIDED;
+}
+
+const char *cgd_mverdict_name(cgd_mverdict v) {
+  static const char *const N[] = {"converged", "periodic", "descending", "chaotic", "quasiperiodic", "undecided"};
+  return (unsigned)v < sizeof N / sizeof *N ? N[v] : "?";
+}
