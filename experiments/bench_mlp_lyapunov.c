@@ -6,7 +6,9 @@
  *                             [--delta D]   (twin offset, default 1e-8)
  *
  * Prints one line per window (steps, loss mean, share of rising steps, λ_tangent ± se,
- * λ_twin ± se, twin jumps) and a summary line for the last half of the run (the tail the
+ * λ_twin ± se, twin jumps, sharpness at the window's end, and kink flips: the mean number of
+ * (data row, hidden unit) pre-activations that change sign per step — each one is a jump
+ * of the GD map) and a summary line for the last half of the run (the tail the
  * verdict uses). Exponents are per step (natural log). */
 #include <cblas.h>
 #include <math.h>
@@ -56,7 +58,7 @@ int main(int argc, char **argv) {
   cgd_mlp_lyap *L;
   /* whole run and last half (burn-in iters/2) */
   if (cgd_mlp_lyap_create(m, th, delta, seed, 0, 1, &L, &err)) return 1;
-  printf("# lr %g seed %lu iters %lu delta %g: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness\n",
+  printf("# lr %g seed %lu iters %lu delta %g: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness flips_per_step\n",
          lr, seed, iters, delta);
   const size_t W = iters / K;
   cgd_batch_means wt, ww;
@@ -67,8 +69,20 @@ int main(int argc, char **argv) {
   cgd_bm_init(&tail_w, 0, 16);
   cgd_bm_init(&wt, 0, 16);
   cgd_bm_init(&ww, 0, 16);
+  /* activation pattern: sign of Z = X W1ᵀ + b1, recomputed each step */
+  const size_t n = ds->n, d = ds->d, H = 16;
+  double *Z = malloc(sizeof(double) * n * H);
+  unsigned char *sg = calloc(n * H, 1);
+  size_t flips = 0;
   for (size_t t = 0; t < iters; t++) {
     double loss;
+    cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)n, (int)H, (int)d, 1.0, ds->X, (int)d,
+                th, (int)d, 0.0, Z, (int)H); /* Z = X W1ᵀ */
+    for (size_t i = 0; i < n * H; i++) {
+      unsigned char pos = Z[i] + th[H * d + i % H] > 0.0; /* + b1 */
+      flips += t > 0 && pos != sg[i];
+      sg[i] = pos;
+    }
     if (cgd_mlp_lyap_step(L, th, lr, &loss, g, &err)) {
       fprintf(stderr, "step %zu: %s\n", t, err.msg);
       return 5;
@@ -89,8 +103,10 @@ int main(int argc, char **argv) {
       cgd_sharpness sh;
       cgd_sharpness_lanczos(P, hvp_at, &a, 40, NULL, &sh, vec, &err);
       cgd_estimate et = cgd_bm_estimate(&wt), ew = cgd_bm_estimate(&ww);
-      printf("%zu %.6f %.4f %.4e %.1e %.4e %.1e %zu %.4f\n", t + 1, lsum / (double)W,
-             (double)rises / (double)W, et.mean, et.se, ew.mean, ew.se, r.twin_jumps - jumps0, sh.top);
+      printf("%zu %.6f %.4f %.4e %.1e %.4e %.1e %zu %.4f %.3f\n", t + 1, lsum / (double)W,
+             (double)rises / (double)W, et.mean, et.se, ew.mean, ew.se, r.twin_jumps - jumps0, sh.top,
+             (double)flips / (double)W);
+      flips = 0;
       fflush(stdout);
       jumps0 = r.twin_jumps;
       lsum = 0;
@@ -107,6 +123,8 @@ int main(int argc, char **argv) {
          et.se, ew.mean, ew.se, (double)tail_rises / (double)(iters - iters / 2), 2.0 / lr,
          1e6 * (bench_now_s() - t0) / (double)iters);
   cgd_mlp_lyap_free(L);
+  free(Z);
+  free(sg);
   free(scr);
   free(th);
   cgd_mlp_free(m);
