@@ -236,7 +236,8 @@ static void ens_push(cgd_lyap_ens *e, double eta, const double *M, int is_hess) 
     }
     double r = sqrt(nn);
     e->sum[i] += log(r);
-    for (size_t a = 0; a < d; a++) vi[a] = e->tmp[a] / r;
+    if (r > 0 && isfinite(r)) /* else keep the old direction (see cgd_lyap_qr_push_jac) */
+      for (size_t a = 0; a < d; a++) vi[a] = e->tmp[a] / r;
   }
 }
 
@@ -333,7 +334,10 @@ void cgd_lyap_qr_push_jac(cgd_lyap_qr *q, const double *J, int symmetric) {
     for (size_t i = 0; i < d; i++) nn += W[i * k + j] * W[i * k + j];
     double r = sqrt(nn);
     cgd_bm_push(&q->bm[j], log(r));
-    for (size_t i = 0; i < d; i++) Q[i * k + j] = W[i * k + j] / r;
+    /* r = 0 (a singular J: superstable step) logs −inf and keeps the old direction, so
+     * the basis stays finite */
+    if (r > 0 && isfinite(r))
+      for (size_t i = 0; i < d; i++) Q[i * k + j] = W[i * k + j] / r;
   }
   cgd_bm_push(&q->nav, log(cgd_matrix_norm2(d, J, symmetric)));
 }
