@@ -4,6 +4,7 @@
  *
  *   usage: bench_mlp_lyapunov [--data FILE] [--lr X] [--seed N] [--iters N] [--windows K]
  *                             [--delta D]   (twin offset, default 1e-8)
+ *                             [--twin-every K]   (twin renormalised every K steps, default 1)
  *
  * Prints one line per window (steps, loss mean, share of rising steps, λ_tangent ± se,
  * λ_twin ± se, twin jumps, sharpness at the window's end, and kink flips: the mean number of
@@ -32,7 +33,7 @@ static int hvp_at(void *ctx, const double *v, double *hv, cgd_error *err) {
 int main(int argc, char **argv) {
   const char *path = "datasets/airfoil_self_noise.dat";
   double lr = 0.02, delta = 1e-8;
-  unsigned long seed = 0, iters = 100000, K = 10;
+  unsigned long seed = 0, iters = 100000, K = 10, twin_every = 1;
   for (int i = 1; i + 1 < argc; i += 2) {
     if (!strcmp(argv[i], "--data")) path = argv[i + 1];
     else if (!strcmp(argv[i], "--lr")) lr = atof(argv[i + 1]);
@@ -40,6 +41,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[i], "--iters")) iters = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--windows")) K = strtoul(argv[i + 1], NULL, 10);
     else if (!strcmp(argv[i], "--delta")) delta = atof(argv[i + 1]);
+    else if (!strcmp(argv[i], "--twin-every")) twin_every = strtoul(argv[i + 1], NULL, 10);
     else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
   }
   openblas_set_num_threads(1);
@@ -57,9 +59,9 @@ int main(int argc, char **argv) {
   cgd_mlp_init(m, seed, th);
   cgd_mlp_lyap *L;
   /* whole run and last half (burn-in iters/2) */
-  if (cgd_mlp_lyap_create(m, th, delta, seed, 0, 1, &L, &err)) return 1;
-  printf("# lr %g seed %lu iters %lu delta %g: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness flips_per_step\n",
-         lr, seed, iters, delta);
+  if (cgd_mlp_lyap_create(m, th, delta, seed, 0, (int)twin_every, &L, &err)) return 1;
+  printf("# lr %g seed %lu iters %lu delta %g twin_every %lu: window_end loss_mean frac_rising lambda_tan se lambda_twin se twin_jumps sharpness flips_per_step\n",
+         lr, seed, iters, delta, twin_every);
   const size_t W = iters / K;
   cgd_batch_means wt, ww;
   double lsum = 0, prev = NAN, t0 = bench_now_s();
@@ -89,10 +91,10 @@ int main(int argc, char **argv) {
     }
     cgd_mlp_lyap_result r = cgd_mlp_lyap_result_get(L);
     cgd_bm_push(&wt, r.last_tangent);
-    if (t > 0) cgd_bm_push(&ww, r.last_twin);
+    if (isfinite(r.last_twin)) cgd_bm_push(&ww, r.last_twin);
     if (t >= iters / 2) {
       cgd_bm_push(&tail_t, r.last_tangent);
-      if (t > 0) cgd_bm_push(&tail_w, r.last_twin);
+      if (isfinite(r.last_twin)) cgd_bm_push(&tail_w, r.last_twin);
       tail_rises += loss > prev;
     }
     lsum += loss;
@@ -117,9 +119,9 @@ int main(int argc, char **argv) {
   }
   cgd_mlp_lyap_result r = cgd_mlp_lyap_result_get(L);
   cgd_estimate et = cgd_bm_estimate(&tail_t), ew = cgd_bm_estimate(&tail_w);
-  printf("SUMMARY lr %g seed %lu iters %lu delta %g: whole run tangent %.4e +- %.1e twin %.4e +- %.1e jumps %zu; "
+  printf("SUMMARY lr %g seed %lu iters %lu delta %g twin_every %lu: whole run tangent %.4e +- %.1e twin %.4e +- %.1e jumps %zu; "
          "last half tangent %.4e +- %.1e twin %.4e +- %.1e rising %.4f; 2/lr %.1f; %.1f us/step\n",
-         lr, seed, iters, delta, r.tangent.mean, r.tangent.se, r.twin.mean, r.twin.se, r.twin_jumps, et.mean,
+         lr, seed, iters, delta, twin_every, r.tangent.mean, r.tangent.se, r.twin.mean, r.twin.se, r.twin_jumps, et.mean,
          et.se, ew.mean, ew.se, (double)tail_rises / (double)(iters - iters / 2), 2.0 / lr,
          1e6 * (bench_now_s() - t0) / (double)iters);
   cgd_mlp_lyap_free(L);

@@ -328,12 +328,14 @@ START_TEST(mlp_tangent_and_twin) {
   double th[113], th2[113], g[113];
   cgd_mlp_init(m, 0, th);
   memcpy(th2, th, sizeof th);
-  cgd_mlp_lyap *A, *B;
+  cgd_mlp_lyap *A, *B, *C;
   ck_assert_int_eq(cgd_mlp_lyap_create(m, th, 1e-8, 0, 0, 1, &A, &err), 0);
+  ck_assert_int_eq(cgd_mlp_lyap_create(m, th, 1e-8, 0, 0, 50, &C, &err), 0); /* every 50 steps */
   ck_assert_int_eq(cgd_mlp_lyap_create(m, th, 1e-8, 0, 0, 1, &B, &err), 0);
   for (int t = 0; t < 1000; t++) {
     ck_assert_int_eq(cgd_mlp_lyap_step(A, th, 0.0005, NULL, NULL, &err), 0);
     ck_assert_int_eq(cgd_mlp_lyap_push(B, th2, 0.0005, &err), 0); /* observer: θ_t before */
+    ck_assert_int_eq(cgd_mlp_lyap_push(C, th2, 0.0005, &err), 0);
     cgd_mlp_loss_grad(m, th2, g);
     for (size_t p = 0; p < P; p++) th2[p] -= 0.0005 * g[p];
   }
@@ -342,6 +344,12 @@ START_TEST(mlp_tangent_and_twin) {
          ra.tangent.mean, ra.tangent.se, ra.twin.mean, ra.twin.se, ra.twin_jumps);
   ck_assert(fabs(ra.tangent.mean - rb.tangent.mean) < 1e-12);
   ck_assert(ra.twin_jumps > 0 || fabs(ra.tangent.mean - ra.twin.mean) < 1e-5);
+  /* windows of 50: 19 complete windows after the first renormalisation */
+  cgd_mlp_lyap_result rc = cgd_mlp_lyap_result_get(C);
+  printf("  twin every 50 steps: %.3e (%zu windows)\n", rc.twin.mean, rc.twin.n);
+  ck_assert_uint_eq(rc.twin.n, 19);
+  ck_assert(rc.twin_jumps > 0 || fabs(rc.tangent.mean - rc.twin.mean) < 1e-5);
+  cgd_mlp_lyap_free(C);
   cgd_mlp_lyap_free(A);
   cgd_mlp_lyap_free(B);
   cgd_mlp_free(m);

@@ -90,10 +90,14 @@ int cgd_mlp_hvp_cb(void *ctx, const double *x, const double *v, double *hv, cgd_
  *   tangent  v ← (v − η∇²L(θ_t) v)/‖·‖, λ = mean ln‖v − η∇²L v‖ (the exponent of the
  *            piecewise-smooth map; blind to the jumps of the gradient where a unit's
  *            pre-activation changes sign on a data row)
- *   twin     θ'_0 = θ_0 + δ v_0; each step the twin is put back at distance δ from θ_t
- *            along θ'_t − θ_t and stepped by the same GD; λ_twin = mean ln(‖θ'_t − θ_t‖/δ).
- *            A finite separation: it does see the jumps (twin_jumps counts the steps whose
- *            twin growth beat the tangent's by more than a factor 2).
+ *   twin     θ'_0 = θ_0 + δ v_0; every K steps (the `twin` argument of create: 0 = no twin,
+ *            1 = every step) the twin is put back at distance δ from θ_t along θ'_t − θ_t;
+ *            between renormalisations it runs the same GD freely. λ_twin = mean over
+ *            windows of ln(‖θ'_t − θ_t‖/δ)/K. A finite separation: it does see the jumps of
+ *            the gradient where a pre-activation changes sign (twin_jumps counts the windows
+ *            whose twin growth beat the tangent's by more than a factor 2). With K = 1 a
+ *            twin pushed across a kink tends to stay across it (it is put back along the
+ *            jump), so λ_twin then measures the discontinuity, not an exponent.
  * Observer form: cgd_mlp_lyap_push(L, θ_t, η, err) with the state BEFORE each update (one
  * extra fused gradient+HVP pass, plus one gradient for the twin). Driver form:
  * cgd_mlp_lyap_step does the GD step itself with the fused kernel (the tangent costs one
@@ -103,7 +107,7 @@ typedef struct cgd_mlp_lyap_result {
   cgd_estimate tangent, twin; /* means with batch-means standard errors (chaosgd/lyapunov.h) */
   size_t twin_jumps, steps;
   /* log growth of the latest step (tangent: ln‖v − ηHv‖; twin: ln(sep/δ) measured at the
-   * latest push, NaN on the first): a trace column for the observer */
+   * latest renormalisation, NaN on other steps): a trace column for the observer */
   double last_tangent, last_twin;
 } cgd_mlp_lyap_result;
 int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, uint64_t seed,

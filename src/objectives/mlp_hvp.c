@@ -205,8 +205,9 @@ struct cgd_mlp_lyap {
   const cgd_mlp *m;
   size_t P;
   double delta;
-  int twin;
+  size_t twin; /* 0: none; K: renormalise every K steps */
   size_t pushes;
+  double win_tan; /* Σ tangent log growth since the last renormalisation */
   double *v, *hv, *tw, *gtw, *g, *scratch; /* tangent, H v, twin θ', ∇L(θ'), ∇L(θ), kernel scratch */
   cgd_batch_means tan_bm, twin_bm;
   double last_tan, last_twin; /* per-step log growths of the latest push */
@@ -221,7 +222,7 @@ int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, ui
   cgd_mlp_lyap *L = calloc(1, sizeof *L);
   if (!L) return cgd_fail(err, CGD_ENOMEM, "mlp_lyap: out of memory");
   const size_t P = cgd_mlp_nparams(m);
-  L->m = m; L->P = P; L->delta = delta; L->twin = twin;
+  L->m = m; L->P = P; L->delta = delta; L->twin = (size_t)twin;
   L->v = malloc(sizeof(double) * (5 * P + cgd_mlp_hvp_scratch_len(m)));
   if (!L->v) {
     free(L);
@@ -252,21 +253,25 @@ void cgd_mlp_lyap_free(cgd_mlp_lyap *L) {
   free(L);
 }
 
-/* Renormalise the twin at θ_t and step it; returns ln(‖θ'_t − θ_t‖/δ) (0 on the first push). */
-static int twin_step(cgd_mlp_lyap *L, const double *theta, double eta, double *lg, cgd_error *err) {
+/* At a renormalisation step: lg = ln(‖θ'_t − θ_t‖/δ) and θ'_t put back at distance δ along
+ * θ'_t − θ_t; otherwise the twin runs free. Then θ'_{t+1} = θ'_t − η∇L(θ'_t). */
+static int twin_step(cgd_mlp_lyap *L, const double *theta, double eta, int renorm, double *lg,
+                     cgd_error *err) {
   const size_t P = L->P;
-  double nn = 0.0;
-  for (size_t p = 0; p < P; p++) {
-    double dv = L->tw[p] - theta[p];
-    nn += dv * dv;
+  if (renorm) {
+    double nn = 0.0;
+    for (size_t p = 0; p < P; p++) {
+      double dv = L->tw[p] - theta[p];
+      nn += dv * dv;
+    }
+    double sep = sqrt(nn);
+    if (!(sep > 0) || !isfinite(sep))
+      return cgd_fail(err, CGD_EDIVERGED, "mlp_lyap: twin separation %g", sep);
+    *lg = log(sep / L->delta);
+    /* θ'_t ← θ_t + δ (θ'_t − θ_t)/‖θ'_t − θ_t‖ */
+    const double sc = L->delta / sep;
+    for (size_t p = 0; p < P; p++) L->tw[p] = theta[p] + sc * (L->tw[p] - theta[p]);
   }
-  double sep = sqrt(nn);
-  if (!(sep > 0) || !isfinite(sep))
-    return cgd_fail(err, CGD_EDIVERGED, "mlp_lyap: twin separation %g", sep);
-  *lg = log(sep / L->delta);
-  /* θ'_t ← θ_t + δ (θ'_t − θ_t)/‖θ'_t − θ_t‖ ;  θ'_{t+1} = θ'_t − η∇L(θ'_t) */
-  const double sc = L->delta / sep;
-  for (size_t p = 0; p < P; p++) L->tw[p] = theta[p] + sc * (L->tw[p] - theta[p]);
   int rc = cgd_mlp_loss_grad_hvp(L->m, L->tw, NULL, NULL, L->gtw, NULL, L->scratch, err);
   if (rc) return rc;
   for (size_t p = 0; p < P; p++) L->tw[p] -= eta * L->gtw[p];
@@ -291,14 +296,19 @@ static int account(cgd_mlp_lyap *L, const double *theta, double eta, double lt, 
   L->last_tan = lt;
   L->last_twin = NAN;
   if (L->twin) {
+    const size_t K = L->twin;
+    const int renorm = L->pushes % K == 0;
     double lg = 0.0;
-    int rc = twin_step(L, theta, eta, &lg, err);
+    int rc = twin_step(L, theta, eta, renorm, &lg, err);
     if (rc) return rc;
-    if (L->pushes > 0) {
-      L->last_twin = lg;
-      cgd_bm_push(&L->twin_bm, lg);
-      if (lg - lt > M_LN2) L->twin_jumps++;
+    if (renorm && L->pushes > 0) {
+      /* one value per window: the mean log growth per step over its K steps */
+      L->last_twin = lg / (double)K;
+      cgd_bm_push(&L->twin_bm, lg / (double)K);
+      if (lg - L->win_tan > M_LN2) L->twin_jumps++;
     }
+    if (renorm) L->win_tan = 0.0;
+    L->win_tan += lt;
   }
   L->pushes++;
   return CGD_OK;
