@@ -295,11 +295,21 @@ int cgd_lyap_qr_create(size_t d, size_t k, size_t burn_in, cgd_lyap_qr **out, cg
   }
   q->W = q->Q + d * k;
   q->J = q->W + d * k;
-  /* start from generic directions, orthonormalised on the first push (ln R of step 0
-   * includes their initial norms only during burn-in if burn_in > 0) */
+  /* generic directions (no exact alignment with invariant subspaces), orthonormalised by
+   * modified Gram–Schmidt so that the first step's R carries no initial norms */
+  double *Q = q->Q;
   for (size_t i = 0; i < d; i++)
-    for (size_t j = 0; j < k; j++)
-      q->Q[i * k + j] = (i == j) + 0.1 * sin(1.0 + (double)(i * k + j) * M_SQRT2);
+    for (size_t j = 0; j < k; j++) Q[i * k + j] = (i == j) + 0.1 * sin(1.0 + (double)(i * k + j) * M_SQRT2);
+  for (size_t j = 0; j < k; j++) {
+    for (size_t p = 0; p < j; p++) {
+      double r = 0;
+      for (size_t i = 0; i < d; i++) r += Q[i * k + p] * Q[i * k + j];
+      for (size_t i = 0; i < d; i++) Q[i * k + j] -= r * Q[i * k + p];
+    }
+    double nn = 0;
+    for (size_t i = 0; i < d; i++) nn += Q[i * k + j] * Q[i * k + j];
+    for (size_t i = 0; i < d; i++) Q[i * k + j] /= sqrt(nn);
+  }
   for (size_t j = 0; j < k; j++) cgd_bm_init(&q->bm[j], burn_in, 16);
   cgd_bm_init(&q->nav, burn_in, 16);
   *out = q;
