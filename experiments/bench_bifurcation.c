@@ -80,6 +80,7 @@ int main(int argc, char **argv) {
     ymin = wo + wp * floor((ymin - wo) / wp);
     ymax = wo + wp * ceil((ymax - wo) / wp);
   }
+  const double ypad = 0.04 * (ymax - ymin); /* the boundaries stay visible inside the frame */
   fclose(f);
   snprintf(p, sizeof p, "%s/events.txt", out);
   f = fopen(p, "w");
@@ -106,11 +107,12 @@ int main(int argc, char **argv) {
              "set ylabel 'x (attractor)'\n"
              "set title '%s + %s, eps = %g, x0 = %g: GD orbit diagram (dashed: micro-well boundaries; "
              "red: onset of chaos, blue: of global chaos)'\n",
-          a / eps, b / eps, ymin, ymax, f0, f1, eps, x0);
+          a / eps, b / eps, ymin - ypad, ymax + ypad, f0, f1, eps, x0);
   if (wp > 0 && (ymax - ymin) / wp < 200) {
     long k0 = (long)floor((ymin - wo) / wp), k1 = (long)ceil((ymax - wo) / wp);
     for (long k = k0; k <= k1; k++)
-      fprintf(f, "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead dt 2 lc rgb 'gray50'\n",
+      if (wo + (double)k * wp >= ymin && wo + (double)k * wp <= ymax) /* arrows are not clipped */
+        fprintf(f, "set arrow from graph 0, first %.10g to graph 1, first %.10g nohead dt 2 lc rgb 'gray50'\n",
               wo + (double)k * wp, wo + (double)k * wp);
   }
   if (isfinite(r->chaos_onset))
