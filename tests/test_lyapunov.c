@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "chaosgd/bifurcation.h"
 #include "chaosgd/dataset.h"
 #include "chaosgd/lyapunov.h"
 #include "chaosgd/mlp.h"
@@ -140,6 +141,34 @@ START_TEST(momentum_jacobians) {
     for (int k = 0; k < 4; k++) ck_assert_msg(fabs(J[k] - Jn[k]) < 1e-8, "map %d entry %d: %g vs %g", which, k, J[k], Jn[k]);
   }
   cgd_objective_free(o);
+}
+END_TEST
+
+/* Orbit statistics on synthetic points: wells counted through bitmap growth on both sides,
+ * hops, the period of a repeating sequence, and the stored points in time order. */
+START_TEST(orbit1d_wells_hops_period) {
+  cgd_orbit1d *o;
+  cgd_error err;
+  ck_assert_int_eq(cgd_orbit1d_create(0.5, 8, 1.0, 0.0, &o, &err), 0);
+  const double xs[] = {0.5, 0.7, 1000.5, -3000.5, 0.2, 1000.9, 70000.1, -5.5};
+  for (int i = 0; i < 8; i++) ck_assert_int_eq(cgd_orbit1d_push(o, xs[i], 1.0), 0);
+  cgd_orbit1d_stats st = cgd_orbit1d_stats_get(o, 4, 1e-9);
+  /* cells 0, 0, 1000, −3001, 0, 1000, 70000, −6: distinct {0, 1000, −3001, 70000, −6} */
+  ck_assert_uint_eq(st.wells, 5);
+  ck_assert_uint_eq(st.hops, 6);
+  ck_assert_uint_eq(st.period, 0);
+  ck_assert(fabs(st.lambda.mean - log(0.5)) < 1e-15); /* |1 − 0.5·1| */
+  double pts[64];
+  ck_assert_uint_eq(cgd_orbit1d_points(o, pts), 8);
+  ck_assert(pts[0] == 0.5 && pts[7] == -5.5);
+  cgd_orbit1d_free(o);
+  ck_assert_int_eq(cgd_orbit1d_create(0.5, 64, 0.0, 0.0, &o, &err), 0);
+  for (int i = 0; i < 200; i++) cgd_orbit1d_push(o, (double)(i % 3) * 0.25, 1.0);
+  st = cgd_orbit1d_stats_get(o, 16, 1e-9);
+  ck_assert_uint_eq(st.period, 3);
+  ck_assert_uint_eq(cgd_orbit1d_points(o, pts), 64); /* keeps the last 64, in time order */
+  ck_assert(pts[63] == (double)(199 % 3) * 0.25);
+  cgd_orbit1d_free(o);
 }
 END_TEST
 
@@ -367,6 +396,7 @@ int main(void) {
   tcase_add_test(tc, ensemble_matches_orbits);
   tcase_add_test(tc, momentum_jacobians);
   tcase_add_test(tc, verdict_rules);
+  tcase_add_test(tc, orbit1d_wells_hops_period);
   tcase_add_test(tc, mlp_hvp_vs_central_differences);
   tcase_add_test(tc, sharpness_vs_dense_hessian);
   tcase_add_test(tc, mlp_tangent_and_twin);
