@@ -16,6 +16,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "chaosgd/lyapunov.h"
 #include "chaosgd/objective.h"
 #include "chaosgd/status.h"
 
@@ -67,5 +68,56 @@ int cgd_mlp_objective_create(cgd_mlp *m, cgd_objective **out, cgd_error *err);
 int cgd_mlp_params_write(FILE *fp, size_t d, size_t H, const double *theta, cgd_error *err);
 /* Reads a file and checks its shapes against (d, H); errors name the file and line. */
 int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd_error *err);
+
+/* ------------------------------------------------ Hessian-vector products (mlp_hvp.c) */
+
+/* Doubles of caller scratch for cgd_mlp_loss_grad_hvp: 4nH + 2n + 4Hd + P. */
+size_t cgd_mlp_hvp_scratch_len(const cgd_mlp *m);
+
+/* One fused pass at θ: loss (may be NULL), gradient (may be NULL) and, if hv is not NULL,
+ * the exact Hessian-vector product hv = ∇²L(θ) v (R-operator; leaky'' = 0 a.e.). scratch
+ * holds cgd_mlp_hvp_scratch_len(m) doubles, or is NULL to allocate per call. Uses no
+ * scratch of m, so it is reentrant (one scratch per thread) and can run beside the
+ * training path. With hv == NULL it is a reentrant loss-and-gradient. */
+int cgd_mlp_loss_grad_hvp(const cgd_mlp *m, const double *theta, const double *v, double *loss,
+                          double *grad, double *hv, double *scratch, cgd_error *err);
+int cgd_mlp_hvp(const cgd_mlp *m, const double *theta, const double *v, double *hv,
+                double *scratch, cgd_error *err);
+/* The objective's hvp callback (ctx is the cgd_mlp; allocates its scratch per call). */
+int cgd_mlp_hvp_cb(void *ctx, const double *x, const double *v, double *hv, cgd_error *err);
+
+/* Largest Lyapunov exponent of GD θ ← θ − η∇L(θ) on the MLP, two ways side by side:
+ *   tangent  v ← (v − η∇²L(θ_t) v)/‖·‖, λ = mean ln‖v − η∇²L v‖ (the exponent of the
+ *            piecewise-smooth map; blind to the jumps of the gradient where a unit's
+ *            pre-activation changes sign on a data row)
+ *   twin     θ'_0 = θ_0 + δ v_0; every K steps (the `twin` argument of create: 0 = no twin,
+ *            1 = every step) the twin is put back at distance δ from θ_t along θ'_t − θ_t;
+ *            between renormalisations it runs the same GD freely. λ_twin = mean over
+ *            windows of ln(‖θ'_t − θ_t‖/δ)/K. A finite separation: it does see the jumps of
+ *            the gradient where a pre-activation changes sign (twin_jumps counts the windows
+ *            whose twin growth beat the tangent's by more than a factor 2). With K = 1 a
+ *            twin pushed across a kink tends to stay across it (it is put back along the
+ *            jump), so λ_twin then measures the discontinuity, not an exponent.
+ * Observer form: cgd_mlp_lyap_push(L, θ_t, η, err) with the state BEFORE each update (one
+ * extra fused gradient+HVP pass, plus one gradient for the twin). Driver form:
+ * cgd_mlp_lyap_step does the GD step itself with the fused kernel (the tangent costs one
+ * widened pass instead of a second one). */
+typedef struct cgd_mlp_lyap cgd_mlp_lyap;
+typedef struct cgd_mlp_lyap_result {
+  cgd_estimate tangent, twin; /* means with batch-means standard errors (chaosgd/lyapunov.h) */
+  size_t twin_jumps, steps;
+  /* log growth of the latest step (tangent: ln‖v − ηHv‖; twin: ln(sep/δ) measured at the
+   * latest renormalisation, NaN on other steps): a trace column for the observer */
+  double last_tangent, last_twin;
+} cgd_mlp_lyap_result;
+int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, uint64_t seed,
+                        size_t burn_in, int twin, cgd_mlp_lyap **out, cgd_error *err);
+void cgd_mlp_lyap_free(cgd_mlp_lyap *L);
+int cgd_mlp_lyap_push(cgd_mlp_lyap *L, const double *theta, double eta, cgd_error *err);
+/* θ ← θ − η∇L(θ) in place, with the tangent (and twin) advanced; loss, grad may be NULL */
+int cgd_mlp_lyap_step(cgd_mlp_lyap *L, double *theta, double eta, double *loss, double *grad,
+                      cgd_error *err);
+cgd_mlp_lyap_result cgd_mlp_lyap_result_get(const cgd_mlp_lyap *L);
+const double *cgd_mlp_lyap_tangent(const cgd_mlp_lyap *L);
 
 #endif

@@ -59,6 +59,10 @@ struct cgd_objective {
    * the objective is called by one thread at a time: the loop then steps its blocks one
    * after another. Either way results do not depend on the thread count. */
   int reentrant;
+
+  /* Hessian-vector product at one state: hv = ∇²f(x) v (dim values each). NULL when the
+   * objective gives Hessians through eval instead (see cgd_objective_hvp, sharpness.h). */
+  int (*hvp)(void *ctx, const double *x, const double *v, double *hv, cgd_error *err);
 };
 
 /* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */

@@ -227,6 +227,7 @@ int cgd_mlp_objective_create(cgd_mlp *m, cgd_objective **out, cgd_error *err) {
   o->ctx = m;
   o->eval = mlp_eval;
   o->free_ctx = mlp_free_ctx;
+  o->hvp = cgd_mlp_hvp_cb; /* mlp_hvp.c */
   o->n_views = 4;
   o->views[0] = (cgd_view){"W1", 0, H * d};
   o->views[1] = (cgd_view){"b1", H * d, H};
