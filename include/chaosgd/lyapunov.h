@@ -32,6 +32,7 @@
 
 #include <math.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "chaosgd/objective.h"
 #include "chaosgd/status.h"
@@ -199,6 +200,15 @@ typedef enum {
 
 cgd_mverdict cgd_mverdict_measured(int converged, int periodic, int descending, cgd_estimate lambda);
 const char *cgd_mverdict_name(cgd_mverdict v);
+
+/* ------------------------------------------------------------------ checkpoints */
+
+/* Save / restore an accumulator mid-run (train --checkpoint-every, --resume): a raw image
+ * for the same build; load checks the shape and returns -1 on a mismatch or short read. */
+int cgd_lyap_qr_save(const cgd_lyap_qr *q, FILE *fp);
+int cgd_lyap_qr_load(cgd_lyap_qr *q, FILE *fp);
+int cgd_lyap_ens_save(const cgd_lyap_ens *e, FILE *fp);
+int cgd_lyap_ens_load(cgd_lyap_ens *e, FILE *fp);
 
 /* ------------------------------------------------------------------ inline bodies */
 static inline void cgd_lyap1d_push_mult(cgd_lyap1d *a, double multiplier) {

@@ -119,5 +119,9 @@ int cgd_mlp_lyap_step(cgd_mlp_lyap *L, double *theta, double eta, double *loss, 
                       cgd_error *err);
 cgd_mlp_lyap_result cgd_mlp_lyap_result_get(const cgd_mlp_lyap *L);
 const double *cgd_mlp_lyap_tangent(const cgd_mlp_lyap *L);
+/* Checkpoints: raw image of the tangent, twin and accumulators (same build); -1 on a
+ * write error, a short read or another model's image. */
+int cgd_mlp_lyap_save(const cgd_mlp_lyap *L, FILE *fp);
+int cgd_mlp_lyap_load(cgd_mlp_lyap *L, FILE *fp);
 
 #endif

@@ -73,6 +73,13 @@ typedef struct cgd_run_config {
   double loss_limit;
   cgd_verdict_opts verdict;
 
+  /* chaos diagnostics (src/run/chaos_obs.c) */
+  int lyapunov;          /* 1 on, 0 off, -1 auto: on for the MLP (GD) and single orbits */
+  uint64_t lyap_burn_in; /* steps before the exponent accumulates (UINT64_MAX: auto, the
+                            start of the tail window) */
+  uint64_t lyap_twin_every; /* MLP: a twin orbit 1e-8 away, renormalised every K steps (0: none) */
+  uint64_t sharpness_every; /* top Hessian eigenvalue every N steps (0: never) */
+
   /* outputs */
   char out[4096];        /* run directory ("" = runs/<what>-<time>-<pid>) */
   int plots, progress, quiet, force;

@@ -528,3 +528,38 @@ const char *cgd_mverdict_name(cgd_mverdict v) {
   static const char *const N[] = {"converged", "periodic", "descending", "chaotic", "quasiperiodic", "undecided"};
   return (unsigned)v < sizeof N / sizeof *N ? N[v] : "?";
 }
+
+/* ------------------------------------------------------------------ checkpoints */
+
+/* Raw images of the accumulators (same machine, same build: a checkpoint is not a portable
+ * archive). Each read checks the shape it expects. */
+static int put(FILE *fp, const void *p, size_t bytes) { return fwrite(p, 1, bytes, fp) == bytes ? 0 : -1; }
+static int get(FILE *fp, void *p, size_t bytes) { return fread(p, 1, bytes, fp) == bytes ? 0 : -1; }
+
+int cgd_lyap_qr_save(const cgd_lyap_qr *q, FILE *fp) {
+  return put(fp, &q->d, sizeof q->d) || put(fp, &q->k, sizeof q->k) ||
+         put(fp, q->Q, sizeof(double) * q->d * q->k) || put(fp, q->bm, sizeof *q->bm * q->k) ||
+         put(fp, &q->nav, sizeof q->nav) ? -1 : 0;
+}
+
+int cgd_lyap_qr_load(cgd_lyap_qr *q, FILE *fp) {
+  size_t d, k;
+  if (get(fp, &d, sizeof d) || get(fp, &k, sizeof k) || d != q->d || k != q->k) return -1;
+  return get(fp, q->Q, sizeof(double) * d * k) || get(fp, q->bm, sizeof *q->bm * k) ||
+         get(fp, &q->nav, sizeof q->nav) ? -1 : 0;
+}
+
+int cgd_lyap_ens_save(const cgd_lyap_ens *e, FILE *fp) {
+  return put(fp, &e->n, sizeof e->n) || put(fp, &e->dim, sizeof e->dim) ||
+         put(fp, &e->pushed, sizeof e->pushed) || put(fp, &e->steps, sizeof e->steps) ||
+         put(fp, e->sum, sizeof(double) * e->n) ||
+         (e->v && put(fp, e->v, sizeof(double) * e->n * e->dim)) ? -1 : 0;
+}
+
+int cgd_lyap_ens_load(cgd_lyap_ens *e, FILE *fp) {
+  size_t n, dim;
+  if (get(fp, &n, sizeof n) || get(fp, &dim, sizeof dim) || n != e->n || dim != e->dim) return -1;
+  return get(fp, &e->pushed, sizeof e->pushed) || get(fp, &e->steps, sizeof e->steps) ||
+         get(fp, e->sum, sizeof(double) * n) || (e->v && get(fp, e->v, sizeof(double) * n * dim))
+             ? -1 : 0;
+}

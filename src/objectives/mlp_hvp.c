@@ -345,3 +345,31 @@ cgd_mlp_lyap_result cgd_mlp_lyap_result_get(const cgd_mlp_lyap *L) {
 }
 
 const double *cgd_mlp_lyap_tangent(const cgd_mlp_lyap *L) { return L->v; }
+
+/* Checkpoints: the tangent, the twin and the accumulators, as a raw image (same build). */
+int cgd_mlp_lyap_save(const cgd_mlp_lyap *L, FILE *fp) {
+  const size_t P = L->P;
+  int bad = fwrite(&P, sizeof P, 1, fp) != 1 || fwrite(&L->pushes, sizeof L->pushes, 1, fp) != 1 ||
+            fwrite(&L->win_tan, sizeof L->win_tan, 1, fp) != 1 ||
+            fwrite(L->v, sizeof(double), P, fp) != P || fwrite(L->tw, sizeof(double), P, fp) != P ||
+            fwrite(&L->tan_bm, sizeof L->tan_bm, 1, fp) != 1 ||
+            fwrite(&L->twin_bm, sizeof L->twin_bm, 1, fp) != 1 ||
+            fwrite(&L->last_tan, sizeof(double), 1, fp) != 1 ||
+            fwrite(&L->last_twin, sizeof(double), 1, fp) != 1 ||
+            fwrite(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1;
+  return bad ? -1 : 0;
+}
+
+int cgd_mlp_lyap_load(cgd_mlp_lyap *L, FILE *fp) {
+  size_t P;
+  if (fread(&P, sizeof P, 1, fp) != 1 || P != L->P) return -1;
+  int bad = fread(&L->pushes, sizeof L->pushes, 1, fp) != 1 ||
+            fread(&L->win_tan, sizeof L->win_tan, 1, fp) != 1 ||
+            fread(L->v, sizeof(double), P, fp) != P || fread(L->tw, sizeof(double), P, fp) != P ||
+            fread(&L->tan_bm, sizeof L->tan_bm, 1, fp) != 1 ||
+            fread(&L->twin_bm, sizeof L->twin_bm, 1, fp) != 1 ||
+            fread(&L->last_tan, sizeof(double), 1, fp) != 1 ||
+            fread(&L->last_twin, sizeof(double), 1, fp) != 1 ||
+            fread(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1;
+  return bad ? -1 : 0;
+}

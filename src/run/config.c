@@ -131,7 +131,7 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     case OPT_DOUBLE: v = json_real(*(const double *)p); break;
     case OPT_U64: v = json_integer((json_int_t) * (const uint64_t *)p); break;
     case OPT_AUTO_U64: { /* unresolved (outside a run): "auto" */
-      uint64_t u = *(const uint64_t *)p, sentinel = strcmp(d->name, "burn-in") ? 0 : UINT64_MAX;
+      uint64_t u = *(const uint64_t *)p, sentinel = cgd_opt_auto_max(d) ? UINT64_MAX : 0;
       v = u == sentinel ? json_string("auto") : json_integer((json_int_t)u);
       break;
     }
@@ -149,6 +149,11 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     case OPT_GIBBS: v = json_string(c->gibbs_gaussian ? "gaussian" : "exact"); break;
     case OPT_RANGE: v = cgd_jarray((const double *)p, 2); break;
     case OPT_LRS: v = json_real(c->lr); break;
+    case OPT_ONOFF: {
+      int on = *(const int *)p;
+      v = json_string(on > 0 ? "on" : on == 0 ? "off" : "auto");
+      break;
+    }
     case OPT_PARAMS:
       v = json_object();
       for (size_t k = 0; k < c->nparams; k++)

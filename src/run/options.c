@@ -83,6 +83,16 @@ static const cgd_optdef TABLE[] = {
   {"loss-limit", "loss_limit", OPT_DOUBLE, F(loss_limit), "1e12", 0, INF, OPT_LO_OPEN, MLP, -1, NULL, "X",
    "loss above X counts as divergence"},
 
+  {"lyapunov", "lyapunov", OPT_ONOFF, F(lyapunov), "auto", 0, 0, 0, ALL, -1, "chaos diagnostics", "[=on|off]",
+   "largest Lyapunov exponent (and spectrum, theory, per particle) with its standard error\n"
+   "                       [auto: on for the MLP with GD and single orbits, off for ensembles]"},
+  {"lyap-burn-in", "lyap_burn_in", OPT_AUTO_U64, F(lyap_burn_in), "auto", 0, 1e18, 0, ALL, -1, NULL, "N",
+   "steps before the exponent accumulates [auto: start of the --tail window]"},
+  {"lyap-twin-every", "lyap_twin_every", OPT_U64, F(lyap_twin_every), "0", 0, 1e9, 0, MLP, -1, NULL, "K",
+   "MLP: also a twin run 1e-8 away, put back every K steps (finite-size check) [0: none]"},
+  {"sharpness-every", "sharpness_every", OPT_U64, F(sharpness_every), "0", 0, 1e18, 0, MLP | ORB, -1, NULL, "N",
+   "top Hessian eigenvalue beside 2/lr every N steps (sharpness.csv) [0: never]"},
+
   {"out", "out", OPT_STR, F(out), "", 0, 0, 0, ALL, -1, "outputs", "DIR",
    "run directory [runs/<what>-<time>-<pid>]"},
   {"force", NULL, OPT_FLAG, F(force), "0", 0, 0, 0, ALL, -1, NULL, NULL,
@@ -103,6 +113,11 @@ static const cgd_optdef TABLE[] = {
   {"quiet", NULL, OPT_FLAG, F(quiet), "0", 0, 0, 0, ALL, -1, NULL, NULL, "only errors on stderr"},
 };
 #define NOPT (sizeof TABLE / sizeof *TABLE)
+
+int cgd_opt_auto_max(const cgd_optdef *d) {
+  /* the burn-ins' "auto" is UINT64_MAX (0 is a real value for them); other autos are 0 */
+  return !strcmp(d->name, "burn-in") || !strcmp(d->name, "lyap-burn-in");
+}
 
 const cgd_optdef *cgd_opt_table(size_t *n) {
   *n = NOPT;
@@ -191,7 +206,7 @@ int cgd_opt_set_text(cgd_run_config *c, const cgd_optdef *d, const char *who, co
     if (!(rc = parse_whole(d, who, s, &u, err))) *(uint64_t *)p = u;
     break;
   case OPT_AUTO_U64:
-    if (!strcmp(s, "auto")) *(uint64_t *)p = d == cgd_opt_find("burn-in", NULL) ? UINT64_MAX : 0;
+    if (!strcmp(s, "auto")) *(uint64_t *)p = cgd_opt_auto_max(d) ? UINT64_MAX : 0;
     else if (!(rc = parse_whole(d, who, s, &u, err))) *(uint64_t *)p = u;
     break;
   case OPT_SEED:
@@ -251,6 +266,12 @@ int cgd_opt_set_text(cgd_run_config *c, const cgd_optdef *d, const char *who, co
     c->lr = r[0];
     break;
   }
+  case OPT_ONOFF:
+    if (!s || !strcmp(s, "on")) *(int *)p = 1;
+    else if (!strcmp(s, "off")) *(int *)p = 0;
+    else if (!strcmp(s, "auto")) *(int *)p = -1;
+    else rc = cgd_fail(err, CGD_EUSAGE, "%s: on, off or auto (got '%s')", who, s);
+    break;
   case OPT_PARAMS: {
     const char *eq = strchr(s, '=');
     if (!eq || eq == s || (size_t)(eq - s) >= sizeof c->param_names[0])
@@ -279,6 +300,7 @@ void cgd_run_config_defaults(cgd_run_config *c) {
   for (size_t i = 0; i < NOPT; i++) {
     const cgd_optdef *d = &TABLE[i];
     if (d->type == OPT_FLAG || d->type == OPT_NEGFLAG) *(int *)field(c, d) = d->def[0] == '1';
+    else if (d->type == OPT_ONOFF) *(int *)field(c, d) = -1;
     else if (d->type == OPT_CMPMAP || d->type == OPT_PARAMS || !d->def[0]) continue;
     else cgd_opt_set_text(c, d, d->name, d->def, CGD_SRC_DEFAULT, &e); /* cannot fail */
   }
@@ -315,7 +337,8 @@ int cgd_run_config_set(cgd_run_config *c, const char *name, const char *value, c
   if (!d) return cgd_fail(err, CGD_EUSAGE, "unknown option %s (see --help)", who);
   int flag = d->type == OPT_FLAG || d->type == OPT_NEGFLAG;
   if (flag && value) return cgd_fail(err, CGD_EUSAGE, "%s takes no value", who);
-  if (!flag && !value) return cgd_fail(err, CGD_EUSAGE, "option %s needs a value (see --help)", who);
+  if (!flag && !value && d->type != OPT_ONOFF)
+    return cgd_fail(err, CGD_EUSAGE, "option %s needs a value (see --help)", who);
   return cgd_opt_set_text(c, d, who, value, CGD_SRC_CLI, err);
 }
 
@@ -392,7 +415,8 @@ void cgd_run_config_usage(FILE *fp) {
     const cgd_optdef *d = &TABLE[i];
     if (d->group) fprintf(fp, "\n%s\n", d->group);
     char lhs[64];
-    snprintf(lhs, sizeof lhs, "--%s%s%s", d->name, d->metavar ? " " : "", d->metavar ? d->metavar : "");
+    snprintf(lhs, sizeof lhs, "--%s%s%s", d->name, d->metavar && d->metavar[0] != '[' ? " " : "",
+             d->metavar ? d->metavar : "");
     int flag = d->type == OPT_FLAG || d->type == OPT_NEGFLAG;
     fprintf(fp, "  %-20s %s", lhs, d->help);
     if (!flag && d->def[0] && !strchr(d->help, '[')) fprintf(fp, " [%s]", d->def);
@@ -446,7 +470,11 @@ int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *ou
   struct option opts[NOPT + 6];
   for (size_t i = 0; i < NOPT; i++) {
     int flag = TABLE[i].type == OPT_FLAG || TABLE[i].type == OPT_NEGFLAG;
-    opts[i] = (struct option){TABLE[i].name, flag ? no_argument : required_argument, NULL, (int)i};
+    opts[i] = (struct option){TABLE[i].name,
+                              flag ? no_argument
+                              : TABLE[i].type == OPT_ONOFF ? optional_argument
+                                                           : required_argument,
+                              NULL, (int)i};
   }
   opts[NOPT] = (struct option){"config", required_argument, NULL, O_CONFIG};
   opts[NOPT + 1] = (struct option){"help", no_argument, NULL, O_HELP};
@@ -476,6 +504,7 @@ int cgd_run_config_parse_argv(cgd_run_config *c, int argc, char **argv, FILE *ou
       size_t nkeep = c->nlr;
       memcpy(keep, c->lrs, sizeof keep);
       rc = cgd_opt_set_text(c, &TABLE[ch], who, flag ? NULL : optarg, CGD_SRC_CLI, err);
+      /* an optional value never swallows the next argument: --lyapunov --iters 10 */
       /* --lr A --lr B is --lr A,B; the first --lr replaces a --config's rate */
       if (!rc && TABLE[ch].type == OPT_LRS && nlr_cli++) {
         if (nkeep + c->nlr > CGD_MAX_LR)

@@ -22,7 +22,9 @@ typedef enum {
   OPT_GIBBS,    /* exact | gaussian */
   OPT_RANGE,    /* LO,HI (a [lo, hi] array in config.json) */
   OPT_LRS,      /* rates: list or grid on the command line, one number in config.json */
-  OPT_PARAMS    /* NAME=VALUE, repeatable (an object in config.json) */
+  OPT_PARAMS,   /* NAME=VALUE, repeatable (an object in config.json) */
+  OPT_ONOFF     /* on | off | auto (1, 0, -1); on the command line the value is optional:
+                   --lyapunov is --lyapunov=on */
 } cgd_opt_type;
 
 enum { OPT_LO_OPEN = 1, OPT_HI_OPEN = 2 };
@@ -44,6 +46,8 @@ typedef struct cgd_optdef {
 const cgd_optdef *cgd_opt_table(size_t *n);
 const cgd_optdef *cgd_opt_find(const char *name, const char *key);
 size_t cgd_opt_index(const cgd_optdef *d);
+/* 1 when the option's "auto" is stored as UINT64_MAX (the burn-ins), else 0 */
+int cgd_opt_auto_max(const cgd_optdef *d);
 /* Validate and store one value given as text (NULL for a command-line flag). who names the
  * source in messages ("--hidden", or "FILE: \"hidden\""). */
 int cgd_opt_set_text(cgd_run_config *c, const cgd_optdef *d, const char *who, const char *s,

@@ -13,6 +13,7 @@
 
 #include "chaosgd/loop.h"
 #include "chaosgd_version.h"
+#include "chaos_obs.h"
 #include "checkpoint.h"
 #include "run_internal.h"
 
@@ -130,6 +131,7 @@ static int trace_observe(void *u, uint64_t t, size_t n, const double *x, const d
   if (r->L) r->L[t] = f[0];
   if (t % r->cfg->log_every == 0 || t == r->cfg->iters) {
     r->kind->trace_row(r, r->trace.fp, t, n, x, f, g);
+    cgd_chaos_trace_row(r, r->trace.fp);
     if (fputc('\n', r->trace.fp) == EOF || ferror(r->trace.fp))
       return cgd_fail(err, CGD_EIO, "error writing %s: %s", r->trace.tmp_path, strerror(errno));
   }
@@ -166,7 +168,10 @@ static int series_finish(void *u, const cgd_run_info *info, cgd_record *sum, cgd
   int rc = cgd_tail_stats_compute(r->L, nobs, start, &r->cfg->verdict, &res->tail, err);
   if (rc) return rc;
   res->have_tail = 1;
-  snprintf(r->verdict, sizeof r->verdict, "%s", cgd_verdict_name(res->tail.verdict));
+  /* "chaotic" is a claim about an exponent: without one the run is only aperiodic (the
+   * Lyapunov observer, when attached, replaces this with the measured verdict) */
+  snprintf(r->verdict, sizeof r->verdict, "%s",
+           res->tail.verdict == CGD_VERDICT_CHAOTIC ? "aperiodic" : cgd_verdict_name(res->tail.verdict));
   json_object_set_new((json_t *)sum, "tail", cgd_tail_json(&res->tail, r->kind->series));
   return CGD_OK;
 }
@@ -463,6 +468,8 @@ static int setup(cgd_run_ctx *r, const cgd_run_extras *ex, cgd_error *err) {
   r->obs[0] = tr;
   r->nobs++;
   r->nobs_builtin = r->nobs;
+  /* the chaos diagnostics: observers with their own checkpoint state */
+  if ((rc = cgd_chaos_attach(r, err))) return rc;
   for (size_t i = 0; ex && i < ex->nobservers; i++)
     if ((rc = cgd_run_attach(r, &ex->observers[i], err))) return rc;
   return CGD_OK;
@@ -493,7 +500,7 @@ static int run_or_resume(const cgd_run_config *cfg, const cgd_run_extras *ex, in
   } else {
     if ((rc = prepare_outputs(r, err)) || (rc = write_config(r, err))) goto done;
     if ((rc = cgd_outfile_open(&r->trace, r->dir, "trace.csv", err))) goto done;
-    fprintf(r->trace.fp, "%s\n", r->kind->trace_header(r));
+    fprintf(r->trace.fp, "%s%s\n", r->kind->trace_header(r), cgd_chaos_trace_header(r));
     if (r->kind->begin && (rc = r->kind->begin(r, err))) goto done;
   }
   snprintf(res->dir, sizeof res->dir, "%s", r->dir);

@@ -84,6 +84,7 @@ struct cgd_run_ctx {
   int tty;
   char verdict[32];
   cgd_run_result *res;
+  void *lyap_state;         /* the Lyapunov observer, for trace columns (chaos_obs.c) */
 };
 
 /* Attach an observer (its free is called when the run ends, attached or not). */
