@@ -79,6 +79,8 @@ typedef struct cgd_run_config {
                             start of the tail window) */
   uint64_t lyap_twin_every; /* MLP: a twin orbit 1e-8 away, renormalised every K steps (0: none) */
   uint64_t sharpness_every; /* top Hessian eigenvalue every N steps (0: never) */
+  int li_yorke;          /* single 1-D orbit: Li-Yorke witness of the GD map */
+  int horizon;           /* single 1-D orbit: predictability horizon (long-double twin) */
 
   /* outputs */
   char out[4096];        /* run directory ("" = runs/<what>-<time>-<pid>) */

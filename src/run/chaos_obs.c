@@ -16,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "chaosgd/horizon.h"
+#include "chaosgd/liyorke.h"
 #include "chaosgd/lyapunov.h"
 #include "chaosgd/mlp.h"
 #include "chaosgd/multiscale.h"
@@ -343,6 +345,139 @@ static void sharp_free(void *u) {
   free(s);
 }
 
+/* ---------------------------------------------------------------- Li-Yorke, horizon */
+
+/* The Li-Yorke search keeps nothing during the run: its checkpoint is empty. */
+static int ly_never(void *u, uint64_t t) { (void)u, (void)t; return 0; }
+static int ly_nosave(void *u, FILE *fp, cgd_error *err) { (void)u, (void)fp, (void)err; return CGD_OK; }
+static int ly_noload(void *u, FILE *fp, cgd_error *err) { (void)u, (void)fp, (void)err; return CGD_OK; }
+
+/* Thm 8 / Thm 18: a point a with b = φ(a), c = φ²(a), d = φ³(a), d ≤ a < b < c (or the
+ * mirror) makes the 1-D GD map φ(x) = x − η f'(x) chaotic in the sense of Li and Yorke. */
+static int ly_finish(void *u, const cgd_run_info *info, cgd_record *rec, cgd_error *err) {
+  cgd_run_ctx *r = u;
+  const cgd_run_config *c = r->cfg;
+  cgd_liyorke w;
+  (void)info;
+  int rc = cgd_liyorke_gd(r->obj, c->lr, c->hist_range[0], c->hist_range[1], 200000, &w, err);
+  if (rc) return rc;
+  json_t *o = json_object();
+  json_object_set_new(o, "found", json_boolean(w.found));
+  json_object_set_new(o, "interval", cgd_jarray(c->hist_range, 2));
+  json_object_set_new(o, "scanned", json_integer((json_int_t)w.scanned));
+  json_object_set_new(o, "candidates", json_integer((json_int_t)w.candidates));
+  if (w.found) {
+    json_object_set_new(o, "a", json_real(w.a));
+    json_object_set_new(o, "b", json_real(w.b));
+    json_object_set_new(o, "c", json_real(w.c));
+    json_object_set_new(o, "d", json_real(w.d));
+    json_object_set_new(o, "order", json_string(w.mirrored ? "d >= a > b > c" : "d <= a < b < c"));
+    json_object_set_new(o, "margin", json_real(w.margin));
+    json_object_set_new(o, "verified", json_string("b, c, d re-evaluated from a through the "
+                                                   "objective's gradient"));
+    /* the construction, for the figure: φ on [min, max] of the four points, widened */
+    double lo = fmin(fmin(w.a, w.b), fmin(w.c, w.d)), hi = fmax(fmax(w.a, w.b), fmax(w.c, w.d));
+    double pad = 0.15 * (hi - lo) + 1e-12;
+    cgd_outfile f;
+    if ((rc = cgd_outfile_open(&f, r->dir, "liyorke.csv", err))) {
+      json_decref(o);
+      return rc;
+    }
+    fprintf(f.fp, "x,phi\n");
+    for (int i = 0; i <= 2000 && !rc; i++) {
+      double x = lo - pad + (hi - lo + 2 * pad) * i / 2000.0, g;
+      if ((rc = r->obj->eval(r->obj->ctx, 1, &x, NULL, &g, NULL, err))) break;
+      fprintf(f.fp, "%.17g,%.17g\n", x, x - c->lr * g);
+    }
+    fprintf(f.fp, "\n\n# witness\n%.17g,%.17g\n%.17g,%.17g\n%.17g,%.17g\n", w.a, w.b, w.b, w.c, w.c, w.d);
+    if (rc) cgd_outfile_discard(&f);
+    else rc = cgd_outfile_commit(&f, err);
+  } else {
+    json_object_set_new(o, "note", json_string("no witness in the searched interval (this does "
+                                               "not show that none exists elsewhere)"));
+  }
+  json_object_set_new((json_t *)rec, "li_yorke", o);
+  return rc;
+}
+
+typedef struct hz_obs {
+  cgd_run_ctx *r;
+  cgd_ms_spec spec;
+  const char *pn[CGD_MAX_PARAMS];
+  cgd_horizon_acc *acc;
+} hz_obs;
+
+static int hz_start(void *u, const cgd_run_info *info, cgd_error *err) {
+  hz_obs *h = u;
+  return cgd_horizon_create(cgd_ms_grad_ld, &h->spec, h->r->cfg->lr, info->x[0],
+                            (size_t)h->r->cfg->burn_in, &h->acc, err);
+}
+
+static int hz_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                      const double *g, cgd_error *err) {
+  hz_obs *h = u;
+  (void)t, (void)n, (void)f, (void)g, (void)err;
+  cgd_horizon_push(h->acc, x[0]);
+  return CGD_OK;
+}
+
+static int hz_finish(void *u, const cgd_run_info *info, cgd_record *rec, cgd_error *err) {
+  hz_obs *h = u;
+  cgd_run_ctx *r = h->r;
+  (void)info, (void)err;
+  const lyap_obs *l = r->lyap_state;
+  const double lambda = l ? lyap_estimate(l).mean : NAN;
+  cgd_horizon z = cgd_horizon_get(h->acc, 0.01, lambda);
+  json_t *o = json_object();
+  json_object_set_new(o, "reference", json_string("the same orbit in long double (64-bit mantissa)"));
+  json_object_set_new(o, "first_difference_step", json_integer((json_int_t)z.first_diff));
+  json_object_set_new(o, "first_difference", cgd_jreal(z.delta0));
+  json_object_set_new(o, "attractor_size", cgd_jreal(z.size));
+  json_object_set_new(o, "horizon_step", z.horizon ? json_integer((json_int_t)z.horizon) : json_null());
+  json_object_set_new(o, "threshold", json_string("1% of the attractor size"));
+  json_object_set_new(o, "lambda", cgd_jreal(z.lambda));
+  json_object_set_new(o, "predicted_ln_1_over_u", cgd_jreal(z.predicted_u));
+  json_object_set_new(o, "predicted_from_first_difference", cgd_jreal(z.predicted_d0));
+  json_object_set_new((json_t *)rec, "horizon", o);
+  return CGD_OK;
+}
+
+static void hz_free(void *u) {
+  hz_obs *h = u;
+  cgd_horizon_free(h->acc);
+  free(h);
+}
+
+static int attach_orbit_extras(cgd_run_ctx *r, cgd_error *err) {
+  cgd_run_config *c = r->cfg;
+  int rc;
+  if ((c->li_yorke || c->horizon) && (r->dim != 1 || c->map != CGD_MAP_GD))
+    return cgd_fail(err, CGD_EUSAGE, "--li-yorke and --horizon need a 1-D objective and --map gd");
+  if (c->li_yorke) {
+    /* nothing to watch during the run: the search runs at the end, on the map itself */
+    cgd_run_observer o = {.name = "li-yorke", .state = r, .wants = ly_never, .finish = ly_finish,
+                          .save = ly_nosave, .load = ly_noload};
+    if ((rc = cgd_run_attach(r, &o, err))) return rc;
+  }
+  if (c->horizon) {
+    hz_obs *h = calloc(1, sizeof *h);
+    if (!h) return cgd_fail(err, CGD_ENOMEM, "out of memory");
+    h->r = r;
+    for (size_t i = 0; i < c->nparams; i++) h->pn[i] = c->param_names[i];
+    h->spec = (cgd_ms_spec){.f0 = c->f0, .f1 = c->f1, .eps = c->eps, .k = c->k, .nparams = c->nparams,
+                            .param_names = h->pn, .param_values = c->param_values};
+    if (!cgd_ms_grad_ld_supported(&h->spec)) {
+      free(h);
+      return cgd_fail(err, CGD_EUSAGE, "--horizon needs built-in f0 and f1 (a long-double gradient "
+                                       "exists for those only)");
+    }
+    cgd_run_observer o = {.name = "horizon", .state = h, .start = hz_start, .observe = hz_observe,
+                          .finish = hz_finish, .free = hz_free};
+    if ((rc = cgd_run_attach(r, &o, err))) return rc;
+  }
+  return CGD_OK;
+}
+
 /* ---------------------------------------------------------------- attaching */
 
 static int lyap_every(void *u, uint64_t t) {
@@ -397,6 +532,7 @@ int cgd_chaos_attach(cgd_run_ctx *r, cgd_error *err) {
     l->trace = c->lyapunov == 1;
     r->lyap_state = l;
   }
+  if ((rc = attach_orbit_extras(r, err))) return rc;
   if (c->sharpness_every) {
     sharp_obs *s = calloc(1, sizeof *s);
     if (!s) return cgd_fail(err, CGD_ENOMEM, "out of memory");

@@ -6,6 +6,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "chaosgd/grid.h"
 #include "chaosgd/landscape.h"
@@ -610,12 +611,24 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
   }
   plot_trace(r, gp);
   snprintf(pngs, len, "trace.png");
+  char lyp[4200];
+  snprintf(lyp, sizeof lyp, "%s/liyorke.csv", r->dir);
+  if (access(lyp, R_OK) == 0) { /* Fig. 8: the witness a -> b -> c -> d as a cobweb on φ */
+    fprintf(gp, "set output 'liyorke.png'\nset title \"Li-Yorke witness of the GD map phi(x) = x - lr f'(x)\"\n"
+                "set xlabel 'x'; set ylabel 'phi(x)'; set key top left; set size ratio -1\n"
+                "plot 'liyorke.csv' index 0 every ::1 using 1:2 with lines lw 1 title 'phi', x with lines dt 2 lc rgb 'gray' title 'y = x', "
+                "'' index 1 using 1:1:(0):($2-$1) with vectors lw 2 lc rgb 'red' title 'a -> b -> c -> d', "
+                "'' index 1 using 1:2:($2-$1):(0) with vectors lw 2 lc rgb 'red' notitle, "
+                "'' index 1 using 1:2 with points pt 7 lc rgb 'black' notitle\n"
+                "set size noratio\n");
+    snprintf(pngs, len, "trace.png liyorke.png");
+  }
   const int have_hist = s->n == 1 ? s->orbit_n > 0 : s->eh.next_h > 0;
   if (!have_hist) return 0; /* e.g. a run that stopped before its first histogram */
   const uint64_t last = s->n == 1 ? r->lr.steps : s->hsteps[s->eh.next_h - 1];
   const double lo = c->hist_range[0], hi = c->hist_range[1], w = (hi - lo) / (double)s->nbins;
-  snprintf(pngs, len, "trace.png hist.png");
-  fprintf(gp, "set output 'hist.png'\n");
+  strncat(pngs, " hist.png", len - strlen(pngs) - 1);
+  fprintf(gp, "set output 'hist.png'\nset key default; set xlabel 'x'\n");
   if (s->dim == 1) {
     /* every histogram step as a step line (the relaxation over time), the last one filled,
      * and the Gibbs law's bin densities as a step line too */

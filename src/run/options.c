@@ -90,6 +90,10 @@ static const cgd_optdef TABLE[] = {
    "steps before the exponent accumulates [auto: start of the --tail window]"},
   {"lyap-twin-every", "lyap_twin_every", OPT_U64, F(lyap_twin_every), "0", 0, 1e9, 0, MLP, -1, NULL, "K",
    "MLP: also a twin run 1e-8 away, put back every K steps (finite-size check) [0: none]"},
+  {"li-yorke", "li_yorke", OPT_FLAG, F(li_yorke), "0", 0, 0, 0, ORB, -1, NULL, NULL,
+   "1-D GD: search and verify a Li-Yorke witness (period 3 implies chaos) on --hist-range"},
+  {"horizon", "horizon", OPT_FLAG, F(horizon), "0", 0, 0, 0, ORB, -1, NULL, NULL,
+   "1-D GD, built-in f0 and f1: predictability horizon against a long-double orbit"},
   {"sharpness-every", "sharpness_every", OPT_U64, F(sharpness_every), "0", 0, 1e18, 0, MLP | ORB, -1, NULL, "N",
    "top Hessian eigenvalue beside 2/lr every N steps (sharpness.csv) [0: never]"},
 

@@ -342,7 +342,12 @@ static int run_loop(cgd_run_ctx *r, cgd_error *err) {
   r->seconds = cgd_now_s() - r->t0;
   if (r->tty) fputc('\n', stderr);
   /* an interrupted run can be continued: its state at the step it stopped, not yet observed */
-  if (r->run_rc == CGD_EINTERRUPTED && (rc = ckpt_write(r, r->lr.steps, 0, err))) return rc;
+  if (r->run_rc == CGD_EINTERRUPTED) {
+    cgd_error ce;
+    /* best effort: the interrupted run's own files come first */
+    if (ckpt_write(r, r->lr.steps, 0, &ce) && !r->cfg->quiet)
+      fprintf(stderr, "train: warning: no checkpoint (the run cannot be resumed): %s\n", ce.msg);
+  }
   if (r->run_rc && r->run_rc != CGD_EDIVERGED && r->run_rc != CGD_EINTERRUPTED) {
     *err = r->run_err;
     return r->run_rc;
