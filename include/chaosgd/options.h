@@ -28,7 +28,7 @@ typedef enum {
 #define CGD_KIND_ANALYTIC (CGD_KIND_ORBIT | CGD_KIND_ENSEMBLE)
 #define CGD_KIND_ALL (CGD_KIND_MLP | CGD_KIND_ANALYTIC)
 
-#define CGD_MAX_LR 64      /* rates of one comparison */
+#define CGD_MAX_LR 4096    /* rates of one comparison or orbit diagram */
 #define CGD_MAX_PARAMS 8   /* --param NAME=VALUE */
 #define CGD_OPT_MAX 64     /* entries of the option table */
 
@@ -80,6 +80,7 @@ typedef struct cgd_run_config {
   uint64_t lyap_twin_every; /* MLP: a twin orbit 1e-8 away, renormalised every K steps (0: none) */
   uint64_t sharpness_every; /* top Hessian eigenvalue every N steps (0: never) */
   int li_yorke;          /* single 1-D orbit: Li-Yorke witness of the GD map */
+  int bifurcation;       /* an orbit diagram over the rates lrs (chaosgd/run.h) */
   int horizon;           /* single 1-D orbit: predictability horizon (long-double twin) */
 
   /* outputs */

@@ -60,6 +60,12 @@ int cgd_run(const cgd_run_config *cfg, const cgd_run_extras *ex, cgd_run_result 
  * timing.json says where it resumed. */
 int cgd_run_resume(const cgd_run_config *cfg, cgd_run_result *res, cgd_error *err);
 
+/* An orbit diagram (cfg->bifurcation): 1-D GD from one initial point for every rate of
+ * cfg->lrs, in parallel over rates (output independent of the thread count), into one
+ * directory: config.json, bifurcation.csv, attractor.csv, summary.json (period doublings,
+ * onset of chaos and of global chaos), bifurcation.png. */
+int cgd_run_bifurcation(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *err);
+
 /* A comparison: every rate of cfg->lrs (cfg->nlr > 1) from the same initial state(s), each
  * run in its own subdirectory lr-<rate> of one directory, then comparison.csv,
  * comparison.json, comparison_hist.csv and comparison.png across them. dir receives the

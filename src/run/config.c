@@ -148,7 +148,9 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     case OPT_CMPMAP: v = json_string(c->compare ? cgd_map_kind_name(c->compare_map) : ""); break;
     case OPT_GIBBS: v = json_string(c->gibbs_gaussian ? "gaussian" : "exact"); break;
     case OPT_RANGE: v = cgd_jarray((const double *)p, 2); break;
-    case OPT_LRS: v = json_real(c->lr); break;
+    case OPT_LRS: /* one rate; an orbit diagram records its whole grid */
+      v = c->bifurcation && c->nlr > 1 ? cgd_jarray(c->lrs, c->nlr) : json_real(c->lr);
+      break;
     case OPT_ONOFF: {
       int on = *(const int *)p;
       v = json_string(on > 0 ? "on" : on == 0 ? "off" : "auto");
@@ -187,6 +189,20 @@ static int is_info_key(const char *k) {
 /* A JSON scalar as the text the command line would carry, or NULL with a type message. */
 static const char *as_text(const cgd_optdef *d, const json_t *v, char *buf, size_t len,
                            const char **want) {
+  if (d->type == OPT_LRS && json_is_array(v)) { /* a grid of rates, as a list */
+    size_t pos = 0;
+    *want = "a number or an array of numbers";
+    if (!json_array_size(v)) return NULL;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+      char b[32];
+      const json_t *e = json_array_get(v, i);
+      if (!json_is_number(e)) return NULL;
+      int w = snprintf(buf + pos, len - pos, "%s%s", i ? "," : "", cgd_fmt_double(json_number_value(e), b, sizeof b));
+      if (w < 0 || (size_t)w >= len - pos) return NULL;
+      pos += (size_t)w;
+    }
+    return buf;
+  }
   switch (d->type) {
   case OPT_DOUBLE:
   case OPT_LRS:
@@ -266,7 +282,20 @@ static int load_params(const json_t *pj, const char *name, cgd_run_config *c, cg
   return CGD_OK;
 }
 
+static int load_keys(const json_t *root, const char *name, cgd_run_config *c, char *buf,
+                     cgd_error *err);
+
 static int load_root(const json_t *root, const char *name, cgd_run_config *c, cgd_error *err) {
+  /* a grid of rates needs room for thousands of numbers as text */
+  char *buf = malloc(CGD_MAX_LR * 26);
+  if (!buf) return cgd_fail(err, CGD_ENOMEM, "out of memory");
+  int rc = load_keys(root, name, c, buf, err);
+  free(buf);
+  return rc;
+}
+
+static int load_keys(const json_t *root, const char *name, cgd_run_config *c, char *buf,
+                     cgd_error *err) {
   if (!json_is_object(root)) return cgd_fail(err, CGD_EDATA, "%s: not a JSON object", name);
   snprintf(c->config_path, sizeof c->config_path, "%s", name);
   const json_t *obj = json_object_get(root, "objective");
@@ -287,9 +316,9 @@ static int load_root(const json_t *root, const char *name, cgd_run_config *c, cg
     }
     const cgd_optdef *d = cgd_opt_find(NULL, k);
     if (!d) return cgd_fail(err, CGD_EDATA, "%s: unknown key \"%s\"", name, k);
-    char buf[80], who[4200];
+    char who[4200];
     const char *want = "";
-    const char *text = as_text(d, v, buf, sizeof buf, &want);
+    const char *text = as_text(d, v, buf, CGD_MAX_LR * 26, &want);
     if (!text) return cgd_fail(err, CGD_EDATA, "%s: \"%s\" should be %s", name, k, want);
     snprintf(who, sizeof who, "%s: \"%s\"", name, k);
     if (cgd_opt_set_text(c, d, who, text, CGD_SRC_FILE, err)) return CGD_EDATA;
@@ -298,9 +327,12 @@ static int load_root(const json_t *root, const char *name, cgd_run_config *c, cg
     return cgd_fail(err, CGD_EDATA, "%s: \"objective\" is \"multiscale\" but \"f0\" is missing", name);
   if (obj && !strcmp(json_string_value(obj), "mlp") && c->f0[0])
     return cgd_fail(err, CGD_EDATA, "%s: \"objective\" is \"mlp\" but \"f0\" is given", name);
-  /* a single rate from the file; a command-line --lr list replaces it */
-  c->nlr = 1;
-  c->lrs[0] = c->lr;
+  /* a single rate from the file (an orbit diagram keeps its grid); a command-line --lr
+   * list replaces it */
+  if (!c->bifurcation) {
+    c->nlr = 1;
+    c->lrs[0] = c->lr;
+  }
   return CGD_OK;
 }
 

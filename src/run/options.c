@@ -90,6 +90,8 @@ static const cgd_optdef TABLE[] = {
    "steps before the exponent accumulates [auto: start of the --tail window]"},
   {"lyap-twin-every", "lyap_twin_every", OPT_U64, F(lyap_twin_every), "0", 0, 1e9, 0, MLP, -1, NULL, "K",
    "MLP: also a twin run 1e-8 away, put back every K steps (finite-size check) [0: none]"},
+  {"bifurcation", "bifurcation", OPT_FLAG, F(bifurcation), "0", 0, 0, 0, ORB, -1, NULL, NULL,
+   "orbit diagram over the --lr grid (e.g. 2e-3:5e-3:400): period, lambda, micro-wells per lr"},
   {"li-yorke", "li_yorke", OPT_FLAG, F(li_yorke), "0", 0, 0, 0, ORB, -1, NULL, NULL,
    "1-D GD: search and verify a Li-Yorke witness (period 3 implies chaos) on --hist-range"},
   {"horizon", "horizon", OPT_FLAG, F(horizon), "0", 0, 0, 0, ORB, -1, NULL, NULL,

@@ -61,9 +61,10 @@ int main(int argc, char **argv) {
   sigaction(SIGTERM, &sa, NULL);
   cfg->stop = &g_stop;
 
-  if (cfg->nlr > 1) {
+  if (cfg->bifurcation || cfg->nlr > 1) {
     char dir[4096] = "";
-    rc = cgd_run_compare(cfg, dir, sizeof dir, &err);
+    rc = cfg->bifurcation ? cgd_run_bifurcation(cfg, dir, sizeof dir, &err)
+                          : cgd_run_compare(cfg, dir, sizeof dir, &err);
     if (dir[0] && (rc == CGD_OK || rc == CGD_EDIVERGED || rc == CGD_EINTERRUPTED))
       printf("%s\n", dir);
   } else {
