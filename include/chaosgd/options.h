@@ -81,6 +81,7 @@ typedef struct cgd_run_config {
   uint64_t sharpness_every; /* top Hessian eigenvalue every N steps (0: never) */
   int li_yorke;          /* single 1-D orbit: Li-Yorke witness of the GD map */
   int bifurcation;       /* an orbit diagram over the rates lrs (chaosgd/run.h) */
+  char watch[1024];      /* MLP time histograms: "auto", "off" or W1[i,j],b1[i],W2[j],b2 */
   int horizon;           /* single 1-D orbit: predictability horizon (long-double twin) */
 
   /* outputs */

@@ -533,6 +533,7 @@ int cgd_chaos_attach(cgd_run_ctx *r, cgd_error *err) {
     r->lyap_state = l;
   }
   if ((rc = attach_orbit_extras(r, err))) return rc;
+  if (kind == CGD_KIND_MLP && (rc = cgd_watch_attach(r, err))) return rc;
   if (c->sharpness_every) {
     sharp_obs *s = calloc(1, sizeof *s);
     if (!s) return cgd_fail(err, CGD_ENOMEM, "out of memory");

@@ -10,6 +10,8 @@
 struct cgd_run_ctx;
 /* Attach what the options ask for (after the kind's setup, before the trace header). */
 int cgd_chaos_attach(struct cgd_run_ctx *r, cgd_error *err);
+/* MLP time histograms over the tail (watch_obs.c), unless --watch off */
+int cgd_watch_attach(struct cgd_run_ctx *r, cgd_error *err);
 /* Extra trace.csv columns (",lambda,lambda_stderr" with an explicit --lyapunov) */
 const char *cgd_chaos_trace_header(const struct cgd_run_ctx *r);
 void cgd_chaos_trace_row(const struct cgd_run_ctx *r, FILE *fp);

@@ -197,6 +197,10 @@ static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
   }
   double *xs = s->cross[slot].x, *g0 = xs + nb;
   size_t *idx = s->cross[slot].idx;
+  /* most steps of most blocks cross nothing: a counting pass that vectorises first */
+  size_t any = 0;
+  for (size_t i = 0; i < nb; i++) any += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
+  if (!any) return;
   /* branch-free gather: crossings are frequent and unpredictable */
   size_t nc = 0;
   for (size_t i = 0; i < nb; i++) {

@@ -90,6 +90,9 @@ static const cgd_optdef TABLE[] = {
    "steps before the exponent accumulates [auto: start of the --tail window]"},
   {"lyap-twin-every", "lyap_twin_every", OPT_U64, F(lyap_twin_every), "0", 0, 1e9, 0, MLP, -1, NULL, "K",
    "MLP: also a twin run 1e-8 away, put back every K steps (finite-size check) [0: none]"},
+  {"watch", "watch", OPT_STR, F(watch), "auto", 0, 0, 0, MLP, -1, NULL, "LIST",
+   "time histograms over the tail of the loss and W1[i,j],b1[i],W2[j],b2 (0-based),\n"
+   "                       first vs second half [auto: the 4 largest-variance parameters; off]"},
   {"bifurcation", "bifurcation", OPT_FLAG, F(bifurcation), "0", 0, 0, 0, ORB, -1, NULL, NULL,
    "orbit diagram over the --lr grid (e.g. 2e-3:5e-3:400): period, lambda, micro-wells per lr"},
   {"li-yorke", "li_yorke", OPT_FLAG, F(li_yorke), "0", 0, 0, 0, ORB, -1, NULL, NULL,
