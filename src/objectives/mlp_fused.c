@@ -214,7 +214,35 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
   for (size_t b = 0; b < nb; b++) {
     const double *xb = m->Xb + b * d * L;
     __m256d a00 = zero, a01 = zero, a10 = zero, a11 = zero; /* [h parity][half] */
-    for (size_t h = 0; h < H; h++) {
+    /* Units in pairs (h even, h + 1 odd): four independent FMA chains share each load of
+     * x, enough to cover the FMA latency. */
+    size_t h = 0;
+    for (; h + 2 <= H; h += 2) {
+      const __m256d ba = _mm256_set1_pd(b1[h]), bb = _mm256_set1_pd(b1[h + 1]);
+      __m256d za0 = ba, za1 = ba, zb0 = bb, zb1 = bb;
+      for (size_t j = 0; j < d; j++) {
+        const __m256d wa = _mm256_set1_pd(W1[h * d + j]), wb = _mm256_set1_pd(W1[h * d + d + j]);
+        const __m256d x0 = _mm256_load_pd(xb + j * L), x1 = _mm256_load_pd(xb + j * L + 4);
+        za0 = _mm256_fmadd_pd(wa, x0, za0);
+        za1 = _mm256_fmadd_pd(wa, x1, za1);
+        zb0 = _mm256_fmadd_pd(wb, x0, zb0);
+        zb1 = _mm256_fmadd_pd(wb, x1, zb1);
+      }
+      const __m256d na0 = _mm256_cmp_pd(za0, zero, _CMP_LE_OQ);
+      const __m256d na1 = _mm256_cmp_pd(za1, zero, _CMP_LE_OQ);
+      const __m256d nb0 = _mm256_cmp_pd(zb0, zero, _CMP_LE_OQ);
+      const __m256d nb1 = _mm256_cmp_pd(zb1, zero, _CMP_LE_OQ);
+      const unsigned ma = (unsigned)(_mm256_movemask_pd(na0) | (_mm256_movemask_pd(na1) << 4));
+      const unsigned mb = (unsigned)(_mm256_movemask_pd(nb0) | (_mm256_movemask_pd(nb1) << 4));
+      S->mask[b * H + h] = (uint8_t)ma;
+      S->mask[b * H + h + 1] = (uint8_t)mb;
+      const __m256d ca = _mm256_set1_pd(c[h]), cb = _mm256_set1_pd(c[h + 1]);
+      a00 = _mm256_fmadd_pd(ca, _mm256_and_pd(na0, za0), a00);
+      a01 = _mm256_fmadd_pd(ca, _mm256_and_pd(na1, za1), a01);
+      a10 = _mm256_fmadd_pd(cb, _mm256_and_pd(nb0, zb0), a10);
+      a11 = _mm256_fmadd_pd(cb, _mm256_and_pd(nb1, zb1), a11);
+    }
+    if (h < H) { /* a last, even unit */
       const __m256d bb = _mm256_set1_pd(b1[h]);
       __m256d z0 = bb, z1 = bb;
       for (size_t j = 0; j < d; j++) {
@@ -224,16 +252,11 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
       }
       const __m256d n0 = _mm256_cmp_pd(z0, zero, _CMP_LE_OQ);
       const __m256d n1 = _mm256_cmp_pd(z1, zero, _CMP_LE_OQ);
-      S->mask[b * H + h] =
-          (uint8_t)(_mm256_movemask_pd(n0) | (_mm256_movemask_pd(n1) << 4));
+      const unsigned mk = (unsigned)(_mm256_movemask_pd(n0) | (_mm256_movemask_pd(n1) << 4));
+      S->mask[b * H + h] = (uint8_t)mk;
       const __m256d ch = _mm256_set1_pd(c[h]);
-      if (h & 1) {
-        a10 = _mm256_fmadd_pd(ch, _mm256_and_pd(n0, z0), a10);
-        a11 = _mm256_fmadd_pd(ch, _mm256_and_pd(n1, z1), a11);
-      } else {
-        a00 = _mm256_fmadd_pd(ch, _mm256_and_pd(n0, z0), a00);
-        a01 = _mm256_fmadd_pd(ch, _mm256_and_pd(n1, z1), a01);
-      }
+      a00 = _mm256_fmadd_pd(ch, _mm256_and_pd(n0, z0), a00);
+      a01 = _mm256_fmadd_pd(ch, _mm256_and_pd(n1, z1), a01);
     }
     __m256d y0 = _mm256_set1_pd(c0), y1 = y0;
     for (size_t j = 0; j < d; j++) {
