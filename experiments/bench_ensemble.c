@@ -22,6 +22,7 @@
  * is checked bit-identical between 1 and 2 threads and between the AVX2 and AVX-512
  * kernels. */
 #include <fcntl.h>
+#include <immintrin.h>
 #include <limits.h>
 #include <math.h>
 #include <omp.h>
@@ -66,6 +67,38 @@ extern double cos(double);
   }
 GLIBC_LOOP(glibc_loop_avx2, "avx2,fma")
 GLIBC_LOOP(glibc_loop_avx512, "avx512f")
+
+/* For comparison, the kernel chaosgd used before its own: SLEEF 3.5's deterministic u35
+ * cos (Sleef_finz_cosd4_u35avx2), in the same ten-line loop. */
+#pragma GCC push_options
+#pragma GCC target("avx2,fma")
+#include <sleef.h>
+#pragma GCC pop_options
+__attribute__((target("avx2,fma"), noinline)) static void sleef_loop_avx2(size_t n, double *x,
+                                                                         uint64_t steps,
+                                                                         double lr, double inv) {
+  const __m256d vl = _mm256_set1_pd(lr), vi = _mm256_set1_pd(inv);
+  for (size_t i0 = 0; i0 < n; i0 += 2048) {
+    const size_t m = n - i0 < 2048 ? n - i0 : 2048;
+    double *xb = x + i0;
+    for (uint64_t s = 0; s < steps; s++)
+      for (size_t i = 0; i + 4 <= m; i += 4) { /* m is a multiple of 4 here */
+        const __m256d v = _mm256_loadu_pd(xb + i);
+        const __m256d g = _mm256_add_pd(_mm256_mul_pd(_mm256_mul_pd(v, v), v),
+                                        Sleef_finz_cosd4_u35avx2(_mm256_mul_pd(v, vi)));
+        _mm256_storeu_pd(xb + i, _mm256_sub_pd(v, _mm256_mul_pd(vl, g)));
+      }
+  }
+}
+
+static double run_sleef(size_t n, uint64_t steps, double lr, double eps, const double *x0,
+                        double *x) {
+  memcpy(x, x0, n * sizeof *x);
+  double t = bench_cpu_s();
+  for (uint64_t s = 0; s < steps; s += 64)
+    sleef_loop_avx2(n, x, steps - s < 64 ? steps - s : 64, lr, 1.0 / eps);
+  return 1e9 * (bench_cpu_s() - t) / ((double)n * (double)steps);
+}
 
 /* Steps are run in chunks of 64, as the library's loop does between observations. */
 static double run_glibc(int avx512, size_t n, uint64_t steps, double lr, double eps,
@@ -226,7 +259,7 @@ int main(int argc, char **argv) {
     }
   const double plain = 1e9 * (bench_cpu_s() - t) / ((double)n * (double)steps);
 
-  series g2 = {{0}, {0}}, l2 = g2, g5 = g2, l5 = g2, two = g2, tr = g2;
+  series g2 = {{0}, {0}}, l2 = g2, g5 = g2, l5 = g2, two = g2, tr = g2, sl = g2;
   int same_threads = 1, same_isa = 1, have_train = train != NULL;
   run_lib(obj[0], CGD_MAP_GD, n, 2, 1, lr, x0, x1); /* warm-up */
   run_glibc(0, n, 2, lr, eps, x0, x2);
@@ -234,6 +267,8 @@ int main(int argc, char **argv) {
     g2.v[r] = run_glibc(0, n, steps, lr, eps, x0, x2);
     l2.v[r] = run_lib(obj[0], CGD_MAP_GD, n, steps, 1, lr, x0, x1);
     l2.ratio[r] = l2.v[r] / g2.v[r];
+    sl.v[r] = run_sleef(n - n % 4, steps, lr, eps, x0, x3);
+    sl.ratio[r] = sl.v[r] / g2.v[r];
     if (has512) {
       g5.v[r] = run_glibc(1, n, steps, lr, eps, x0, x2);
       l5.v[r] = run_lib(obj[1], CGD_MAP_GD, n, steps, 1, lr, x0, x3);
@@ -257,6 +292,7 @@ int main(int argc, char **argv) {
   printf("# %-44s %8s  %13s  %s\n", "implementation", "ns/p-step", "range", "ratio to reference (range)");
   row("glibc vector cos loop, AVX2 (reference)", &g2, reps, NULL);
   row("chaosgd loop, deterministic cos, AVX2, 1 thr", &l2, reps, "glibc AVX2");
+  row("SLEEF u35 cos loop (the former kernel), AVX2", &sl, reps, "glibc AVX2");
   if (has512) {
     row("glibc vector cos loop, AVX-512 (reference)", &g5, reps, NULL);
     row("chaosgd loop, deterministic cos, AVX-512, 1 thr", &l5, reps, "glibc AVX-512");
