@@ -244,13 +244,13 @@ static int level_available(int level) {
 }
 
 /* The fused kernel against the BLAS path and the reference at one θ, for shapes that hit
- * every code path: d specialised (1..8) or not (11), n not a multiple of 8, H odd, and
- * slopes outside [0, 1] (the fused algebra holds for any slope). Same 1e-12 bound as
- * BLAS vs reference (different summation orders, same mathematics). */
+ * every code path: d specialised (1..8) or not (11; 70 > 64 takes a heap buffer), n not a
+ * multiple of 8, H odd, and slopes outside [0, 1] (the fused algebra holds for any slope).
+ * Same 1e-12 bound as BLAS vs reference (different summation orders, same mathematics). */
 START_TEST(fused_matches_blas_and_reference) {
-  const size_t ns[] = {257, 8, 3}, ds[] = {7, 1, 11}, Hs[] = {1, 3, 16, 33, 128};
+  const size_t ns[] = {257, 8, 3, 37}, ds[] = {7, 1, 11, 70}, Hs[] = {1, 3, 16, 33, 128};
   const double leaks[] = {0.01, 0.0, 1.0, -0.5, 2.0};
-  for (size_t a = 0; a < 3; a++)
+  for (size_t a = 0; a < 4; a++)
     for (size_t k = 0; k < 5; k++) {
       const size_t n = ns[a], d = ds[a], H = Hs[k];
       double *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y);
