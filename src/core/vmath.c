@@ -46,11 +46,10 @@ __attribute__((target("avx2,fma"))) static size_t sincos_avx2(size_t n, const do
       _mm256_storeu_pd(s + i, cgd_vm_sin4(t, &bad));
     }
     const int m = _mm256_movemask_pd(bad);
-    if (m) { /* finish with the scalar kernel, which reports the first bad lane */
-      double tb[4];
+    if (m) { /* report this vector's first bad lane; the scalar kernel does the rest */
+      double tb[4], later;
       _mm256_storeu_pd(tb, t);
-      const size_t rest = sincos_scalar(i + 4, n, x, s, c, v);
-      (void)rest;
+      sincos_scalar(i + 4, n, x, s, c, &later);
       *v = tb[__builtin_ctz((unsigned)m)];
       return i + (size_t)__builtin_ctz((unsigned)m);
     }
@@ -74,11 +73,10 @@ __attribute__((target("avx512f"))) static size_t sincos_avx512(size_t n, const d
     } else {
       _mm512_storeu_pd(s + i, cgd_vm_sin8(t, &bad));
     }
-    if (bad) {
-      double tb[8];
+    if (bad) { /* report this vector's first bad lane; the scalar kernel does the rest */
+      double tb[8], later;
       _mm512_storeu_pd(tb, t);
-      const size_t rest = sincos_scalar(i + 8, n, x, s, c, v);
-      (void)rest;
+      sincos_scalar(i + 8, n, x, s, c, &later);
       *v = tb[__builtin_ctz((unsigned)bad)];
       return i + (size_t)__builtin_ctz((unsigned)bad);
     }
