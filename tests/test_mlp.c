@@ -1,6 +1,8 @@
 /* The MLP: gradient against central differences, BLAS path against the plain-loop
  * reference, initialisation, and the parameter file round trip. */
+#include <cblas.h>
 #include <check.h>
+#include <omp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -220,6 +222,238 @@ START_TEST(objective_views_cover_theta) {
 }
 END_TEST
 
+
+/* ------------------------------------------------ fused kernel (mlp_fused.c) */
+
+static cgd_dataset *airfoil(void) {
+  const char *path = getenv("CGD_AIRFOIL");
+  ck_assert_msg(path && access(path, R_OK) == 0,
+                "Airfoil data missing (CGD_AIRFOIL=%s): run datasets/fetch.sh", path ? path : "");
+  cgd_dataset *ds;
+  cgd_error err;
+  ck_assert_msg(cgd_dataset_load(path, 0, &ds, &err) == CGD_OK, "%s", err.msg);
+  ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_OK);
+  return ds;
+}
+
+static int level_available(int level) {
+  __builtin_cpu_init();
+  if (level == 1) return 1;
+  if (level == 2) return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return __builtin_cpu_supports("avx512f");
+}
+
+/* The fused kernel against the BLAS path and the reference at one θ, for shapes that hit
+ * every code path: d specialised (1..8) or not (11; 70 > 64 takes a heap buffer), n not a
+ * multiple of 8, H odd, and slopes outside [0, 1] (the fused algebra holds for any slope).
+ * Same 1e-12 bound as BLAS vs reference (different summation orders, same mathematics). */
+START_TEST(fused_matches_blas_and_reference) {
+  const size_t ns[] = {257, 8, 3, 37}, ds[] = {7, 1, 11, 70}, Hs[] = {1, 3, 16, 33, 128};
+  const double leaks[] = {0.01, 0.0, 1.0, -0.5, 2.0};
+  for (size_t a = 0; a < 4; a++)
+    for (size_t k = 0; k < 5; k++) {
+      const size_t n = ns[a], d = ds[a], H = Hs[k];
+      double *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y);
+      make_data(n, d, 7 + a, X, y);
+      cgd_mlp *m;
+      cgd_error err;
+      ck_assert_int_eq(cgd_mlp_create(n, d, H, leaks[k], X, y, &m, &err), CGD_OK);
+      const size_t P = cgd_mlp_nparams(m);
+      double *th = malloc(4 * P * sizeof *th), *g1 = th + P, *g2 = g1 + P, *g3 = g2 + P;
+      void *sc = malloc(cgd_mlp_fused_scratch_size(m));
+      cgd_mlp_init(m, k, th);
+      const double L1 = cgd_mlp_loss_grad(m, th, g1);
+      const double L2 = cgd_mlp_loss_grad_fused(m, th, g2, sc);
+      const double L3 = cgd_mlp_loss_grad_ref(m, th, g3);
+      ck_assert_msg(fabs(L1 - L2) <= 1e-12 * fabs(L1), "n=%zu d=%zu H=%zu loss %.17g vs %.17g",
+                    n, d, H, L1, L2);
+      ck_assert_msg(fabs(L3 - L2) <= 1e-12 * fabs(L3), "loss vs ref");
+      ck_assert(cgd_mlp_loss_grad_fused(m, th, NULL, sc) == L2); /* loss-only: same bits */
+      double gmax = 0;
+      for (size_t p = 0; p < P; p++) gmax = fmax(gmax, fabs(g3[p]));
+      for (size_t p = 0; p < P; p++) {
+        ck_assert_msg(fabs(g1[p] - g2[p]) <= 1e-12 * gmax, "n=%zu d=%zu H=%zu leak %g param %zu: "
+                      "%.17g vs %.17g", n, d, H, leaks[k], p, g1[p], g2[p]);
+        ck_assert_msg(fabs(g3[p] - g2[p]) <= 1e-12 * gmax, "vs ref, param %zu", p);
+      }
+      /* through cgd_mlp_loss_grad once selected */
+      ck_assert_int_eq(cgd_mlp_set_kernel(m, CGD_MLP_KERNEL_FUSED, &err), CGD_OK);
+      ck_assert(cgd_mlp_loss_grad(m, th, g1) == L2 && !memcmp(g1, g2, P * sizeof *g1));
+      free(sc);
+      free(th);
+      free(X);
+      free(y);
+      cgd_mlp_free(m);
+    }
+}
+END_TEST
+
+/* Portable C, AVX2 and AVX-512 variants: the same bits (each forced). */
+START_TEST(fused_levels_bit_identical) {
+  const size_t ns[] = {1503, 13, 8, 1}, ds[] = {5, 7, 11, 2}, Hs[] = {16, 1, 17, 2};
+  for (size_t a = 0; a < 4; a++) {
+    const size_t n = ns[a], d = ds[a], H = Hs[a];
+    double *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y);
+    make_data(n, d, 3 + a, X, y);
+    cgd_mlp *m;
+    cgd_error err;
+    ck_assert_int_eq(cgd_mlp_create(n, d, H, 0.01, X, y, &m, &err), CGD_OK);
+    const size_t P = cgd_mlp_nparams(m);
+    double *th = malloc(2 * P * sizeof *th), *g0 = th + P, *g = malloc(P * sizeof *g);
+    void *sc = malloc(cgd_mlp_fused_scratch_size(m));
+    cgd_mlp_init(m, a, th);
+    const double L0 = cgd_mlp_loss_grad_fused_at(m, 1, th, g0, sc);
+    int tested = 0;
+    for (int lv = 1; lv <= 3; lv++) {
+      if (!level_available(lv)) {
+        if (a == 0) printf("test_mlp: fused level %d not available on this CPU: not run\n", lv);
+        continue;
+      }
+      tested++;
+      const double L = cgd_mlp_loss_grad_fused_at(m, lv, th, g, sc);
+      ck_assert_msg(L == L0 && !memcmp(g, g0, P * sizeof *g), "level %d differs (n=%zu d=%zu H=%zu)",
+                    lv, n, d, H);
+    }
+    ck_assert_int_ge(tested, 2);
+    free(sc);
+    free(g);
+    free(th);
+    free(X);
+    free(y);
+    cgd_mlp_free(m);
+  }
+}
+END_TEST
+
+/* 2000 GD steps at lr 0.02 on Airfoil (H = 16), each kernel on its own trajectory: losses
+ * and gradients agree to 1e-12 (relative; gradients on the scale of the largest component)
+ * at every step. */
+START_TEST(fused_matches_blas_2000_steps_airfoil) {
+  cgd_dataset *ds = airfoil();
+  cgd_mlp *mb, *mf;
+  cgd_error err;
+  ck_assert_int_eq(cgd_mlp_create(ds->n, ds->d, 16, 0.01, ds->X, ds->y, &mb, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_create(ds->n, ds->d, 16, 0.01, ds->X, ds->y, &mf, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_set_kernel(mf, CGD_MLP_KERNEL_FUSED, &err), CGD_OK);
+  const size_t P = cgd_mlp_nparams(mb);
+  double *tb = malloc(4 * P * sizeof *tb), *tf = tb + P, *gb = tf + P, *gf = gb + P;
+  cgd_mlp_init(mb, 0, tb);
+  memcpy(tf, tb, P * sizeof *tf);
+  double worst_l = 0, worst_g = 0;
+  for (int t = 0; t < 2000; t++) {
+    const double Lb = cgd_mlp_loss_grad(mb, tb, gb), Lf = cgd_mlp_loss_grad(mf, tf, gf);
+    worst_l = fmax(worst_l, fabs(Lb - Lf) / fabs(Lb));
+    double gmax = 0, dg = 0;
+    for (size_t p = 0; p < P; p++) {
+      gmax = fmax(gmax, fabs(gb[p]));
+      dg = fmax(dg, fabs(gb[p] - gf[p]));
+    }
+    worst_g = fmax(worst_g, dg / gmax);
+    ck_assert_msg(fabs(Lb - Lf) <= 1e-12 * fabs(Lb), "step %d: loss %.17g vs %.17g", t, Lb, Lf);
+    ck_assert_msg(dg <= 1e-12 * gmax, "step %d: gradient differs by %.3g of its scale", t,
+                  dg / gmax);
+    for (size_t p = 0; p < P; p++) {
+      tb[p] -= 0.02 * gb[p];
+      tf[p] -= 0.02 * gf[p];
+    }
+  }
+  printf("test_mlp: fused vs BLAS over 2000 steps: loss %.2g, gradient %.2g (relative)\n",
+         worst_l, worst_g);
+  free(tb);
+  cgd_mlp_free(mb);
+  cgd_mlp_free(mf);
+  cgd_dataset_free(ds);
+}
+END_TEST
+
+/* Each kernel is bit-identical run to run and across thread counts: BLAS with 1 and 2
+ * OpenBLAS threads; fused (no threads of its own) called from 2 OpenMP threads at once on
+ * one model, each with its own scratch (reentrancy). */
+START_TEST(kernels_bit_identical_across_threads) {
+  cgd_dataset *ds = airfoil();
+  const size_t H = 64;
+  cgd_mlp *m;
+  cgd_error err;
+  ck_assert_int_eq(cgd_mlp_create(ds->n, ds->d, H, 0.01, ds->X, ds->y, &m, &err), CGD_OK);
+  const size_t P = cgd_mlp_nparams(m);
+  double *th = malloc(6 * P * sizeof *th), *g1 = th + P, *g2 = g1 + P, *ga = g2 + P;
+  cgd_mlp_init(m, 3, th);
+  /* BLAS */
+  openblas_set_num_threads(1);
+  const double L1 = cgd_mlp_loss_grad(m, th, g1);
+  openblas_set_num_threads(2);
+  const double L2 = cgd_mlp_loss_grad(m, th, g2);
+  openblas_set_num_threads(1);
+  ck_assert(L1 == L2 && !memcmp(g1, g2, P * sizeof *g1));
+  ck_assert(cgd_mlp_loss_grad(m, th, g2) == L1 && !memcmp(g1, g2, P * sizeof *g1));
+  /* fused: one thread, then two threads at once, 20 calls each */
+  const size_t ss = cgd_mlp_fused_scratch_size(m);
+  char *sc = malloc(2 * ss);
+  const double Lf = cgd_mlp_loss_grad_fused(m, th, ga, sc);
+  int same[2] = {1, 1};
+#pragma omp parallel num_threads(2)
+  {
+    const int me = omp_get_thread_num();
+    double *g = me ? th + 5 * P : th + 4 * P;
+    for (int r = 0; r < 20; r++) {
+      const double L = cgd_mlp_loss_grad_fused(m, th, g, sc + (size_t)me * ss);
+      same[me] &= L == Lf && !memcmp(g, ga, P * sizeof *g);
+    }
+  }
+  ck_assert(same[0] && same[1]);
+  free(sc);
+  free(th);
+  cgd_mlp_free(m);
+  cgd_dataset_free(ds);
+}
+END_TEST
+
+START_TEST(kernel_names_and_errors) {
+  cgd_mlp_kernel k;
+  cgd_error err;
+  ck_assert_int_eq(cgd_mlp_kernel_parse("fused", &k, &err), CGD_OK);
+  ck_assert_int_eq(k, CGD_MLP_KERNEL_FUSED);
+  ck_assert_int_eq(cgd_mlp_kernel_parse("blas", &k, &err), CGD_OK);
+  ck_assert_int_eq(k, CGD_MLP_KERNEL_BLAS);
+  ck_assert_int_eq(cgd_mlp_kernel_parse("Fused", &k, &err), CGD_EUSAGE);
+  ck_assert_ptr_nonnull(strstr(err.msg, "blas, fused"));
+  ck_assert_int_eq(cgd_mlp_kernel_parse(NULL, &k, &err), CGD_EUSAGE);
+  ck_assert_str_eq(cgd_mlp_kernel_name(CGD_MLP_KERNEL_BLAS), "blas");
+  ck_assert_str_eq(cgd_mlp_kernel_name(CGD_MLP_KERNEL_FUSED), "fused");
+  double X[5] = {1, 2, 3, 4, 5}, y[5] = {0};
+  cgd_mlp *m;
+  ck_assert_int_eq(cgd_mlp_create(5, 1, 2, 0.01, X, y, &m, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_get_kernel(m), CGD_MLP_KERNEL_BLAS); /* the default */
+  ck_assert_int_eq(cgd_mlp_set_kernel(m, (cgd_mlp_kernel)7, &err), CGD_EUSAGE);
+  ck_assert_int_eq(cgd_mlp_get_kernel(m), CGD_MLP_KERNEL_BLAS);
+  cgd_mlp_free(m);
+}
+END_TEST
+
+/* The BLAS path's leaky ReLU in both forms (max form for 0 <= leak <= 1, the select
+ * otherwise) against the reference, which keeps the textbook select. */
+START_TEST(blas_leaky_forms_match_reference) {
+  const size_t n = 61, d = 3;
+  double X[61 * 3], y[61];
+  make_data(n, d, 5, X, y);
+  const double leaks[] = {0.0, 0.01, 0.5, 1.0, -0.3, 1.7};
+  for (size_t k = 0; k < 6; k++) {
+    cgd_mlp *m;
+    cgd_error err;
+    ck_assert_int_eq(cgd_mlp_create(n, d, 9, leaks[k], X, y, &m, &err), CGD_OK);
+    const size_t P = cgd_mlp_nparams(m);
+    double th[9 * 3 + 19], g1[9 * 3 + 19], g2[9 * 3 + 19];
+    cgd_mlp_init(m, k, th);
+    const double L1 = cgd_mlp_loss_grad(m, th, g1), L2 = cgd_mlp_loss_grad_ref(m, th, g2);
+    ck_assert_msg(fabs(L1 - L2) <= 1e-12 * fabs(L2), "leak %g", leaks[k]);
+    double gmax = 0;
+    for (size_t p = 0; p < P; p++) gmax = fmax(gmax, fabs(g2[p]));
+    for (size_t p = 0; p < P; p++) ck_assert(fabs(g1[p] - g2[p]) <= 1e-12 * gmax);
+    cgd_mlp_free(m);
+  }
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("mlp");
   TCase *tc = tcase_create("core");
@@ -230,6 +464,12 @@ int main(void) {
   tcase_add_test(tc, init_pytorch_bounds_and_determinism);
   tcase_add_test(tc, params_round_trip_exact);
   tcase_add_test(tc, objective_views_cover_theta);
+  tcase_add_test(tc, fused_matches_blas_and_reference);
+  tcase_add_test(tc, fused_levels_bit_identical);
+  tcase_add_test(tc, fused_matches_blas_2000_steps_airfoil);
+  tcase_add_test(tc, kernels_bit_identical_across_threads);
+  tcase_add_test(tc, kernel_names_and_errors);
+  tcase_add_test(tc, blas_leaky_forms_match_reference);
   suite_add_tcase(s, tc);
   return cgd_check_run(s);
 }

@@ -9,22 +9,17 @@
  * the user's --param name=value; an expression fits any dimension unless it uses y.
  *
  * Accuracy and reproducibility. The sines and cosines of x/ε in the built-ins come from
- * SLEEF's "finz" (deterministic, FMA) vector sincos with a 3.5-ULP bound
- * (Sleef_finz_sincosd8_u35avx512f or Sleef_finz_sincosd4_u35avx2, chosen once per
- * objective at creation). They do full range reduction: measured against long-double
- * cosl, the largest error is 2.3 ULP for |x/ε| up to 2e7 (the 1-ULP u10 variant: 0.9 ULP).
- * The u35 variant costs 1.2 ns per point instead of 2.0 ns, which is most of a GD step on
- * an ensemble; a chaotic orbit forgets any last-bit difference within a few steps either
- * way, while its statistics (what every check here measures) do not depend on it. Every
- * point goes through the same vector kernel (partial vectors are padded), so values,
- * gradients, Hessians and noise are bit-identical for any thread count and any batch
- * split on one machine. SLEEF documents its finz functions as giving the same results on
- * every ISA with FMA, and the AVX2 and AVX-512 kernels are identical in practice (checked
- * by the tests); across machines, bit equality therefore holds for x86-64 machines with
- * AVX2+FMA and the same SLEEF version (3.5 here). A CPU without AVX2+FMA uses the scalar
- * no-FMA SLEEF function (Sleef_cinz_sincosd1_u35purec), within the same bound but not
- * bit-equal to the FMA kernels. Expression parts use the C library's sin/cos (glibc: < 1
- * ULP). */
+ * chaosgd/vmath.h's deterministic kernel, built from IEEE operations only (explicit fma,
+ * Cody–Waite reduction with a double-double tail, fdlibm polynomials): at most 0.78 ulp
+ * against long double for |x/ε| <= 2⁴⁰ (measured, tests/test_vmath.c), and the same bits
+ * at every vector width (scalar, AVX2+FMA, AVX-512F), every batch split and thread count.
+ * Results therefore agree bit for bit between any x86-64 machines (given a correctly
+ * rounded fma in the scalar fallback, as glibc's is). A gradient-only request evaluates
+ * only the one function it needs per term. A phase beyond 2⁴⁰ is an error with a message
+ * naming the state, never a silently wrong value: CGD_EDIVERGED if the state has run away
+ * (|x| > CGD_MS_RUNAWAY = 2²⁰, no built-in's dynamics lives there: GD is diverging),
+ * CGD_EDOMAIN otherwise (ε too small for the state). Expression parts use the C library's sin/cos (glibc:
+ * < 1 ULP). */
 #ifndef CHAOSGD_MULTISCALE_H
 #define CHAOSGD_MULTISCALE_H
 
@@ -33,13 +28,18 @@
 #include "chaosgd/objective.h"
 #include "chaosgd/status.h"
 
-/* Vector kernel for the built-in sines and cosines (cgd_ms_spec.trig_isa). */
+/* Vector width of the built-in sines and cosines (cgd_ms_spec.trig_isa); every width
+ * gives the same bits. */
 enum {
   CGD_TRIG_AUTO = 0,   /* best the CPU has: AVX-512, else AVX2+FMA, else scalar */
-  CGD_TRIG_SCALAR = 1, /* scalar SLEEF without FMA */
+  CGD_TRIG_SCALAR = 1, /* one point at a time (same bits as the vector kernels) */
   CGD_TRIG_AVX2 = 2,   /* AVX2 + FMA */
   CGD_TRIG_AVX512 = 3  /* AVX-512F */
 };
+
+/* A state beyond this (max |coordinate|) whose phase leaves the sin/cos kernel's range
+ * counts as diverged, not as a domain error (see above). */
+#define CGD_MS_RUNAWAY 1048576.0
 
 typedef struct cgd_ms_spec {
   const char *f0;      /* built-in name or expression */

@@ -12,7 +12,10 @@ typedef enum {
   CGD_EIO = -4,          /* cannot write outputs */
   CGD_EDIVERGED = -5,    /* non-finite or exploding loss / state */
   CGD_EINTERRUPTED = -6, /* stopped by a signal; outputs so far are written */
-  CGD_ENOMEM = -7        /* allocation failed */
+  CGD_ENOMEM = -7,       /* allocation failed */
+  CGD_EDOMAIN = -8       /* an argument outside the domain a kernel is accurate on (e.g.
+                            |x/ε| beyond CGD_VMATH_MAX_ARG of chaosgd/vmath.h); tools map
+                            it to exit code 2, like a bad option value */
 } cgd_status;
 
 typedef struct cgd_error {
@@ -26,7 +29,7 @@ int cgd_fail(cgd_error *err, int code, const char *fmt, ...)
 /* Short name of a status ("ok", "usage", "data", ...). */
 const char *cgd_status_name(int code);
 
-/* Process exit code of a tool for a status: 0 ok, 1 internal/nomem, 2 usage, 3 data,
+/* Process exit code of a tool for a status: 0 ok, 1 internal/nomem, 2 usage/domain, 3 data,
  * 4 I/O, 5 diverged, 6 interrupted (the table in the README). */
 int cgd_exit_code(int code);
 

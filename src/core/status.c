@@ -23,6 +23,7 @@ const char *cgd_status_name(int code) {
   case CGD_EDIVERGED: return "diverged";
   case CGD_EINTERRUPTED: return "interrupted";
   case CGD_ENOMEM: return "nomem";
+  case CGD_EDOMAIN: return "domain";
   default: return "unknown";
   }
 }
@@ -31,6 +32,7 @@ int cgd_exit_code(int code) {
   switch (code) {
   case CGD_OK: return 0;
   case CGD_EUSAGE: return 2;
+  case CGD_EDOMAIN: return 2;
   case CGD_EDATA: return 3;
   case CGD_EIO: return 4;
   case CGD_EDIVERGED: return 5;

@@ -3,6 +3,8 @@
 #include <cblas.h>
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -30,6 +32,27 @@ int cgd_mlp_create(size_t n, size_t d, size_t H, double leak, const double *X, c
   m->Z = m->scratch;
   m->A = m->Z + n * H;
   m->r = m->A + n * H;
+  /* The fused kernel's blocked copy of X and y (mlp_internal.h), and its scratch for calls
+   * through cgd_mlp_loss_grad: small next to Z and A, so made for every model. */
+  m->nb = (n + 7) / 8;
+  const size_t xb_bytes = m->nb * 8 * (d + 2) * sizeof(double);
+  m->Xb = aligned_alloc(64, xb_bytes);
+  m->fscratch = m->Xb ? malloc(cgd_mlp_fused_scratch_size(m)) : NULL;
+  if (!m->Xb || !m->fscratch) {
+    cgd_mlp_free(m);
+    return cgd_fail(err, CGD_ENOMEM, "mlp: out of memory for the blocked copy of X");
+  }
+  memset(m->Xb, 0, xb_bytes);
+  m->yb = m->Xb + m->nb * 8 * d;
+  m->wb = m->yb + m->nb * 8;
+  const uint64_t ones = ~UINT64_C(0);
+  for (size_t i = 0; i < n; i++) {
+    const size_t b = i / 8, l = i % 8;
+    for (size_t j = 0; j < d; j++) m->Xb[(b * d + j) * 8 + l] = X[i * d + j];
+    m->yb[i] = y[i];
+    memcpy(&m->wb[i], &ones, sizeof ones);
+  }
+  m->kernel = CGD_MLP_KERNEL_BLAS;
   *out = m;
   return CGD_OK;
 }
@@ -37,7 +60,36 @@ int cgd_mlp_create(size_t n, size_t d, size_t H, double leak, const double *X, c
 void cgd_mlp_free(cgd_mlp *m) {
   if (!m) return;
   free(m->scratch);
+  free(m->Xb);
+  free(m->fscratch);
   free(m);
+}
+
+int cgd_mlp_set_kernel(cgd_mlp *m, cgd_mlp_kernel k, cgd_error *err) {
+  if (!m) return cgd_fail(err, CGD_EUSAGE, "mlp: set_kernel on a NULL model");
+  if (k != CGD_MLP_KERNEL_BLAS && k != CGD_MLP_KERNEL_FUSED)
+    return cgd_fail(err, CGD_EUSAGE, "mlp: kernel %d is not a cgd_mlp_kernel value", (int)k);
+  m->kernel = k;
+  return CGD_OK;
+}
+
+cgd_mlp_kernel cgd_mlp_get_kernel(const cgd_mlp *m) { return (cgd_mlp_kernel)m->kernel; }
+
+const char *cgd_mlp_kernel_name(cgd_mlp_kernel k) {
+  switch (k) {
+  case CGD_MLP_KERNEL_BLAS: return "blas";
+  case CGD_MLP_KERNEL_FUSED: return "fused";
+  }
+  return NULL;
+}
+
+int cgd_mlp_kernel_parse(const char *s, cgd_mlp_kernel *out, cgd_error *err) {
+  if (s && !strcmp(s, "blas")) *out = CGD_MLP_KERNEL_BLAS;
+  else if (s && !strcmp(s, "fused")) *out = CGD_MLP_KERNEL_FUSED;
+  else
+    return cgd_fail(err, CGD_EUSAGE, "kernel '%.100s' is not one of: blas, fused",
+                    s ? s : "(null)");
+  return CGD_OK;
 }
 
 size_t cgd_mlp_nparams(const cgd_mlp *m) { return m->H * m->d + 2 * m->H + 1; }
@@ -67,9 +119,25 @@ static inline void lap(const cgd_mlp *m, double *mark, double *acc) {
 /* Element-wise kernels of the fast path, rows of H contiguous values. Written branch-free
  * so gcc turns the selects into blends; compiled per x86-64 level (clones.h). */
 
-/* Z[i,:] <- Z[i,:] + b1 ;  A[i,:] <- leaky(Z[i,:])          Z, A: n×H */
+/* Z[i,:] <- Z[i,:] + b1 ;  A[i,:] <- leaky(Z[i,:])          Z, A: n×H
+ * For 0 <= leak <= 1, leaky(z) = max(z, leak·z) — z > a ? z : a with a = leak·z, the same
+ * value (z > 0: z > leak·z unless leak = 1, where both are z; z <= 0: leak·z >= z, and
+ * z = 0 gives a = ±0, equal to z) — which every clone compiles to a multiply and a max;
+ * the form z > 0 ? z : leak·z vectorised only in the AVX-512 clone (the others branched).
+ * Other slopes keep the original form. */
 CGD_CLONES static void bias_leaky(size_t n, size_t H, const double *restrict b1, double leak,
                                   double *restrict Z, double *restrict A) {
+  if (leak >= 0.0 && leak <= 1.0) {
+    for (size_t i = 0; i < n; i++) {
+      double *restrict zi = Z + i * H, *restrict ai = A + i * H;
+      for (size_t j = 0; j < H; j++) {
+        const double z = zi[j] + b1[j], a = leak * z;
+        zi[j] = z;
+        ai[j] = z > a ? z : a;
+      }
+    }
+    return;
+  }
   for (size_t i = 0; i < n; i++) {
     double *restrict zi = Z + i * H, *restrict ai = A + i * H;
     for (size_t j = 0; j < H; j++) {
@@ -102,6 +170,7 @@ CGD_CLONES static void leaky_backward(size_t n, size_t H, const double *restrict
  * branch-free loops over contiguous rows of H so that gcc vectorises them (the ternaries
  * become blends). */
 double cgd_mlp_loss_grad(cgd_mlp *m, const double *theta, double *grad) {
+  if (m->kernel == CGD_MLP_KERNEL_FUSED) return cgd_mlp_loss_grad_fused(m, theta, grad, m->fscratch);
   const size_t n = m->n, d = m->d, H = m->H;
   const double leak = m->leak;
   const double *W1 = theta, *b1 = W1 + H * d, *W2 = b1 + H, b2 = W2[H];

@@ -14,6 +14,13 @@ struct cgd_mlp {
   double *Z, *A, *r;
   int timing;
   cgd_mlp_timing t;
+  /* Fused kernel (mlp_fused.c): X and y copied at creation in blocks of 8 rows, one
+   * 8-lane vector per feature (Xb[(b·d + j)·8 + l] = X[8b + l, j]), 64-byte aligned;
+   * padding rows have x = y = 0 and an all-zero lane mask in wb (all-ones otherwise). */
+  size_t nb;
+  double *Xb, *yb, *wb;
+  int kernel;     /* cgd_mlp_kernel used by cgd_mlp_loss_grad */
+  void *fscratch; /* the fused kernel's scratch when called through cgd_mlp_loss_grad */
 };
 
 #endif
