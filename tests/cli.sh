@@ -213,6 +213,14 @@ if command -v gnuplot >/dev/null; then [ -s "$W/acmp/comparison.png" ] && ok || 
 # a comparison with a diverging rate keeps every file
 "$T" --data "$DATA" --quiet --lr 0.02,10 --iters 200 --hist-every 1 --out "$W/cdiv" >/dev/null 2>&1; code=$?
 [ "$code" = 5 ] && [ -s "$W/cdiv/comparison.csv" ] && [ -s "$W/cdiv/comparison_hist.csv" ] && [ -s "$W/cdiv/lr-10/summary.json" ] && ok || bad "comparison with a diverging rate: exit $code"
+# the fused MLP kernel: recorded in config.json, the same losses to 1e-12 relative
+run --iters 300 --seed 3 --kernel fused --out "$W/fused" >/dev/null || bad "--kernel fused"
+run --iters 300 --seed 3 --out "$W/blas" >/dev/null
+jq -e '.kernel == "fused"' "$W/fused/config.json" >/dev/null && ok || bad "config.json lacks the kernel"
+paste -d, <(cut -d, -f2 "$W/blas/trace.csv") <(cut -d, -f2 "$W/fused/trace.csv") | tail -n +2 |
+  awk -F, '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-12 * $1) bad = 1 } END { exit bad }' && ok || bad "fused and BLAS losses differ by more than 1e-12"
+expect_exit 2 "bad --kernel" "$T" --kernel fast
+
 # histograms over a range that misses most particles say so
 "$T" --no-plots --f0 quartic --ensemble 20000 --hist-range 0,0.2 --iters 100 --out "$W/hr" >/dev/null 2>"$W/err"
 grep -q 'lies outside --hist-range' "$W/err" && jq -e '.gibbs.in_range_fraction < 0.5 and (.warning | contains("outside"))' "$W/hr/summary.json" >/dev/null && ok || bad "outside fraction not reported"

@@ -40,6 +40,7 @@ typedef struct cgd_run_config {
   double holdout;        /* fraction of rows kept out of training */
   uint64_t hidden;       /* H */
   double leak;           /* leaky-ReLU slope */
+  char kernel[16];       /* "blas" (reference) or "fused" (chaosgd/mlp.h) */
   char init[4096];       /* initial parameters file ("" = PyTorch-style init from seed) */
   char save_params[4096];/* extra copy of the final parameters ("" = none) */
   uint64_t blas_threads; /* OpenBLAS threads (0: OpenBLAS's default); set by the tool */

@@ -114,6 +114,13 @@ static int mlp_setup(cgd_run_ctx *r, cgd_error *err) {
     cgd_mlp_free(mlp);
     return rc;
   }
+  cgd_mlp_kernel kern = CGD_MLP_KERNEL_BLAS;
+  cgd_mlp_kernel_parse(c->kernel, &kern, NULL); /* checked with the options */
+  if ((rc = cgd_mlp_set_kernel(mlp, kern, err)) ||
+      (s->holdout && (rc = cgd_mlp_set_kernel(s->holdout, kern, err)))) {
+    cgd_mlp_free(mlp);
+    return rc;
+  }
   if ((rc = cgd_mlp_objective_create(mlp, &r->obj, err))) { /* owns mlp from here on */
     cgd_mlp_free(mlp);
     return rc;

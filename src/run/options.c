@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chaosgd/grid.h"
+#include "chaosgd/mlp.h"
 #include "chaosgd/multiscale.h"
 #include "chaosgd/parse.h"
 #include "chaosgd/sampling.h"
@@ -38,6 +39,8 @@ static const cgd_optdef TABLE[] = {
    "fraction of rows kept out of training, their loss logged"},
   {"hidden", "hidden", OPT_U64, F(hidden), "16", 1, 1e6, 0, MLP, -1, NULL, "H", "hidden units (d-H-1)"},
   {"leak", "leak", OPT_DOUBLE, F(leak), "0.01", 0, 1, 0, MLP, -1, NULL, "A", "leaky-ReLU slope"},
+  {"kernel", "kernel", OPT_STR, F(kernel), "blas", 0, 0, 0, MLP, -1, NULL, "NAME",
+   "blas (the reference path) | fused (one pass that never forms Z or A; same results to 1e-12)"},
   {"init", "init", OPT_STR, F(init), "", 0, 0, 0, MLP, -1, NULL, "FILE",
    "initial parameters (plain-text format, see README) [PyTorch-style init from --seed]"},
   {"save-params", "save_params", OPT_STR, F(save_params), "", 0, 0, 0, MLP, -1, NULL, "FILE",
@@ -395,6 +398,11 @@ int cgd_run_config_check(const cgd_run_config *c, cgd_error *err) {
                     cgd_map_kind_name(c->map));
   if (c->nlr > 1 && c->compare)
     return cgd_fail(err, CGD_EUSAGE, "--compare-map and a list of rates: run one comparison at a time");
+  if (kind == CGD_KIND_MLP) {
+    cgd_mlp_kernel k;
+    if (cgd_mlp_kernel_parse(c->kernel, &k, NULL))
+      return cgd_fail(err, CGD_EUSAGE, "--kernel: 'blas' or 'fused' (got '%s')", c->kernel);
+  }
   if (kind != CGD_KIND_MLP) {
     cgd_law law;
     int rc = cgd_law_parse(c->x0, &law, err);
