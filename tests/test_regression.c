@@ -7,9 +7,18 @@
  * five seeds widened by about a quarter of its width on each side, so that a change that
  * only perturbs the chaotic trajectory (another BLAS kernel, another compiler) stays
  * inside, while a change of behaviour (no chaos at 0.02, a rise at 0.0005, a wrong
- * gradient or update) falls outside. The test runs seed 0 only. */
+ * gradient or update) falls outside. The test runs seed 0 only.
+ *
+ * Verdicts are measured (issue 7): "chaotic" needs the largest Lyapunov exponent of the GD
+ * map (a tangent through exact Hessian-vector products, over the tail) with its 3-sigma
+ * interval above 0. At lr 0.02 it is negative on all of seeds 0-4, -3.3e-5 to -6.2e-6 per
+ * step (docs: README "Is the MLP chaotic?"), so the oscillating tail is "quasiperiodic", not
+ * chaotic; the band below is that range widened by a quarter of its width on each side. At
+ * lr 0.005 seed 0 gives -2.5e-6 +- 1.5e-6 ("undecided"), seed 1 -9.8e-6 +- 0.7e-6
+ * ("quasiperiodic"): the test asserts only that it is not chaotic. */
 #include <cblas.h>
 #include <check.h>
+#include <jansson.h>
 #include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
@@ -59,25 +68,38 @@ START_TEST(small_rate_descends) {
 }
 END_TEST
 
-/* seeds 0-4: chaotic 5/5, share of rising steps in the tail 0.0064-0.175, tail mean
- * 0.091-0.112 */
-START_TEST(middle_rate_chaotic) {
+/* seeds 0-4: share of rising steps in the tail 0.0064-0.175, tail mean 0.091-0.112; not
+ * chaotic by its exponent (quasiperiodic or undecided) */
+START_TEST(middle_rate_not_chaotic) {
   cgd_run_result r;
   run_rate(0.005, &r);
-  ck_assert_str_eq(r.verdict, "chaotic");
+  ck_assert_msg(!strcmp(r.verdict, "quasiperiodic") || !strcmp(r.verdict, "undecided"),
+                "verdict %s", r.verdict);
   IN(r.tail.frac_increase, 0.001, 0.22);
   IN(r.tail.mean, 0.085, 0.12);
   cgd_run_result_clear(&r);
 }
 END_TEST
 
-/* seeds 0-4: chaotic 5/5, rising steps in the tail 0.33-0.46 (last 10⁴ steps: 0.26-0.48;
- * an independent implementation reports 0.35-0.40), tail mean 0.078-0.097, tail rel. std
- * 0.0040-0.0305, first rising step 15525-18428 (the paper: "after a few 10⁴ steps") */
-START_TEST(large_rate_chaotic) {
+/* seeds 0-4: rising steps in the tail 0.33-0.46 (last 10⁴ steps: 0.26-0.48; an
+ * independent implementation reports 0.35-0.40), tail mean 0.078-0.097, tail rel. std
+ * 0.0040-0.0305, first rising step 15525-18428 (the paper: "after a few 10⁴ steps");
+ * Lyapunov exponent -3.3e-5 to -6.2e-6: quasiperiodic 5/5 */
+START_TEST(large_rate_quasiperiodic) {
   cgd_run_result r;
   run_rate(0.02, &r);
-  ck_assert_str_eq(r.verdict, "chaotic");
+  ck_assert_str_eq(r.verdict, "quasiperiodic");
+  char path[4200];
+  snprintf(path, sizeof path, "%s/summary.json", r.dir);
+  json_error_t je;
+  json_t *sum = json_load_file(path, 0, &je);
+  ck_assert_msg(sum != NULL, "%s: %s", path, je.text);
+  json_t *ly = json_object_get(sum, "lyapunov");
+  const double lam = json_number_value(json_object_get(ly, "lambda")),
+               se = json_number_value(json_object_get(ly, "stderr"));
+  IN(lam, -4.0e-5, 0.0);
+  ck_assert_msg(lam + 3 * se < 0, "lambda %g +- %g is not below 0", lam, se);
+  json_decref(sum);
   IN(r.tail.frac_increase, 0.30, 0.50);
   IN(r.tail.mean, 0.073, 0.102);
   IN(r.tail.rel_std, 0.002, 0.037);
@@ -94,8 +116,8 @@ int main(void) {
   TCase *tc = tcase_create("airfoil");
   tcase_set_timeout(tc, 600);
   tcase_add_test(tc, small_rate_descends);
-  tcase_add_test(tc, middle_rate_chaotic);
-  tcase_add_test(tc, large_rate_chaotic);
+  tcase_add_test(tc, middle_rate_not_chaotic);
+  tcase_add_test(tc, large_rate_quasiperiodic);
   suite_add_tcase(s, tc);
   int rc = cgd_check_run(s);
   cgd_rm_tree(g_dir);
