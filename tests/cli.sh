@@ -221,6 +221,24 @@ paste -d, <(cut -d, -f2 "$W/blas/trace.csv") <(cut -d, -f2 "$W/fused/trace.csv")
   awk -F, '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-12 * $1) bad = 1 } END { exit bad }' && ok || bad "fused and BLAS losses differ by more than 1e-12"
 expect_exit 2 "bad --kernel" "$T" --kernel fast
 
+# chaos diagnostics from the command line (their numbers are checked in test_chaos_paper)
+"$T" --no-plots --quiet --f0 doublewell --eps 1e-4 --lr 0.02 --x0 1 --iters 20000 --lyapunov \
+  --sharpness-every 100 --li-yorke --horizon --out "$W/chaos1" >/dev/null || bad "orbit with chaos diagnostics"
+[ "$(head -1 "$W/chaos1/trace.csv")" = "step,x,f,grad_x,lambda,lambda_stderr" ] && ok || bad "--lyapunov trace columns"
+jq -e '.verdict == "chaotic" and .lyapunov.lambda > 4 and (.lyapunov.lambda_theory | numbers) and .li_yorke.found and (.horizon.horizon_step | numbers) and .sharpness.samples == 201' "$W/chaos1/summary.json" >/dev/null && ok || bad "chaos diagnostics in summary.json"
+[ "$(wc -l < "$W/chaos1/sharpness.csv")" = 202 ] && ok || bad "sharpness.csv rows"
+"$T" --data "$DATA" --no-plots --quiet --iters 600 --sharpness-every 200 --lyap-twin-every 10 --watch 'W1[0,1],b2' --out "$W/chaos2" >/dev/null || bad "MLP with chaos diagnostics"
+jq -e '(.lyapunov.lambda | numbers) and (.lyapunov.twin.lambda | numbers) and .sharpness.samples == 4 and (.time_histograms.series | length) == 3' "$W/chaos2/summary.json" >/dev/null && ok || bad "MLP lyapunov/sharpness/watch in summary.json"
+"$T" --no-plots --quiet --f0 quartic --ensemble 500 --iters 200 --lyapunov --out "$W/chaos3" >/dev/null || bad "ensemble --lyapunov"
+jq -e '.lyapunov.particles.count == 500 and (.lyapunov.particles.frac_positive | numbers)' "$W/chaos3/summary.json" >/dev/null && ok || bad "ensemble exponents"
+"$T" --quiet --f0 quartic --f1 negcos --eps 1e-3 --lr 2e-3:5e-3:40 --x0 0.01 --iters 2000 --bifurcation --out "$W/bif" >/dev/null || bad "--bifurcation"
+[ "$(wc -l < "$W/bif/bifurcation.csv")" = 41 ] && jq -e '(.period_doublings | length) > 0 and (.chaos_onset.eta_over_eps | numbers)' "$W/bif/summary.json" >/dev/null && ok || bad "bifurcation outputs"
+"$T" --config "$W/bif/config.json" --out "$W/bif2" --quiet --no-plots >/dev/null && cmp -s "$W/bif/bifurcation.csv" "$W/bif2/bifurcation.csv" && ok || bad "--config does not repeat an orbit diagram"
+expect_exit 2 "--li-yorke on an ensemble" "$T" --f0 quartic --ensemble 10 --li-yorke
+expect_exit 2 "--lyapunov on the MLP with heavy ball" "$T" --lyapunov --map heavyball --iters 10
+expect_exit 2 "--bifurcation without a grid" "$T" --f0 quartic --bifurcation --iters 10
+expect_exit 2 "bad --watch" run --watch 'W9[1]' --iters 10 --out "$W/badw"
+
 # histograms over a range that misses most particles say so
 "$T" --no-plots --f0 quartic --ensemble 20000 --hist-range 0,0.2 --iters 100 --out "$W/hr" >/dev/null 2>"$W/err"
 grep -q 'lies outside --hist-range' "$W/err" && jq -e '.gibbs.in_range_fraction < 0.5 and (.warning | contains("outside"))' "$W/hr/summary.json" >/dev/null && ok || bad "outside fraction not reported"

@@ -242,7 +242,8 @@ int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, ui
     L->tw[p] = theta0[p] + delta * L->v[p]; /* θ'_0 = θ_0 + δ v */
   }
   cgd_bm_init(&L->tan_bm, burn_in, 16);
-  cgd_bm_init(&L->twin_bm, burn_in, 16);
+  /* the twin pushes one value per window of K steps: its burn-in counts windows */
+  cgd_bm_init(&L->twin_bm, twin > 0 ? burn_in / (size_t)twin : burn_in, 16);
   *out = L;
   return CGD_OK;
 }
