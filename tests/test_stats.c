@@ -686,7 +686,7 @@ START_TEST(test_gibbs_errors) {
    * naming the node */
   c.fail = 2;
   ck_assert_int_eq(cgd_gibbs_bins_1d(f0_quad, &c, 1.0, 1.0, -1.0, 1.0, 8, p, &err), CGD_EUSAGE);
-  ck_assert_msg(strstr(err.msg, "f0 is nan at x = ") != NULL, "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, "f0 is NaN at x = ") != NULL, "%s", err.msg);
   c.fail = 1;
   ck_assert_int_eq(cgd_gibbs_bins_2d(f0_quad, &c, 1.0, 1.0, -1, 1, 2, -1, 1, 4, p, &err),
                    CGD_EDATA);

@@ -428,13 +428,13 @@ static int gibbs_min(const char *what, const double *f, const double *x, int dim
   if (bad < n) {
     if (dim == 1)
       return cgd_fail(err, CGD_EUSAGE,
-                      "%s: f0 is %g at x = %.17g (a quadrature node of the histogram range): "
+                      "%s: f0 is %s at x = %.17g (a quadrature node of the histogram range): "
                       "f0 must be defined on the whole range",
-                      what, f[bad], x[bad]);
+                      what, isnan(f[bad]) ? "NaN" : "-inf", x[bad]);
     return cgd_fail(err, CGD_EUSAGE,
-                    "%s: f0 is %g at (x, y) = (%.17g, %.17g) (a quadrature node of the "
+                    "%s: f0 is %s at (x, y) = (%.17g, %.17g) (a quadrature node of the "
                     "histogram range): f0 must be defined on the whole range",
-                    what, f[bad], x[2 * bad], x[2 * bad + 1]);
+                    what, isnan(f[bad]) ? "NaN" : "-inf", x[2 * bad], x[2 * bad + 1]);
   }
   *fmin = mn;
   return CGD_OK;
