@@ -7,7 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chaosgd/dataset.h"
@@ -174,6 +176,8 @@ END_TEST
 
 START_TEST(reject_embedded_nul) {
   expect_reject("1,2\n3,4\0x\n5,6\n", 12, 0, "line 2, column 2", "\\x00", NULL);
+  expect_reject("1 2\n3  4\0x 5\n", 13, 0, "line 2, column 2", "\"4\\x00x\"", "NUL byte", NULL);
+  expect_reject("a;b\n1;2\n3;4\n\0", 13, 0, "line 4, column 1", "NUL byte", NULL);
 }
 END_TEST
 
@@ -685,11 +689,29 @@ START_TEST(memory_limit) {
   ck_assert_msg(strstr(err.msg, "up to 2500000 fields") && strstr(err.msg, "memory limit"),
                 "%s", err.msg);
   free(wide);
-  /* a device without end */
-  ck_assert_int_eq(load_limited("/dev/zero", 1u << 20, &err), CGD_EDATA);
-  ck_assert_msg(strstr(err.msg, "/dev/zero") && strstr(err.msg, "not a regular file") &&
-                    strstr(err.msg, "1 MiB"),
-                "%s", err.msg);
+  /* a device without end: /dev/zero is refused at its first NUL byte, without reading
+   * up to the limit; an endless text pipe is read up to the limit and refused */
+  ck_assert_int_eq(load_limited("/dev/zero", 0, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "/dev/zero: line 1, column 1: NUL byte") != NULL, "%s", err.msg);
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    static const char row[] = "1,2\n3,4\n";
+    while (write(fds[1], row, sizeof row - 1) > 0) {}
+    _exit(0);
+  }
+  close(fds[1]);
+  char dev[64];
+  snprintf(dev, sizeof dev, "/dev/fd/%d", fds[0]);
+  ck_assert_int_eq(load_limited(dev, 1u << 20, &err), CGD_EDATA);
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_assert_msg(strstr(err.msg, "not a regular file") && strstr(err.msg, "1 MiB"), "%s",
+                err.msg);
   /* a directory */
   ck_assert_int_eq(load_limited(tmpdir, 0, &err), CGD_EDATA);
   ck_assert_msg(strstr(err.msg, "is a directory") != NULL, "%s", err.msg);

@@ -220,8 +220,11 @@ static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
       cap = ncap;
     }
     size_t got = fread(b + n, 1, cap - n, f);
+    /* A NUL byte makes the file an error (not text) wherever it is, so reading stops
+     * there: /dev/zero or a binary file is refused at once, not after the limit. */
+    const int has_nul = got && memchr(b + n, '\0', got) != NULL;
     n += got;
-    if (got == 0) break;
+    if (got == 0 || has_nul) break;
   }
   int bad = ferror(f);
   int saved = errno;
@@ -230,7 +233,7 @@ static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
     free(b);
     return cgd_fail(err, CGD_EDATA, "%s: read error: %s", P, strerror(saved));
   }
-  if ((uint64_t)n > limit) {
+  if ((uint64_t)n > limit && !memchr(b, '\0', n)) {
     free(b);
     char a[32];
     if (!regular)
@@ -311,6 +314,58 @@ static size_t max_fields(const char *line, size_t n, char delim) {
   return n / 2 + 1; /* at least one blank between two fields */
 }
 
+/* A NUL byte is never part of a text data file (before, text after it could be read or
+ * ignored depending on the field). Reported with its line and column, the column counted
+ * with the delimiter rule of the file's first non-blank line. */
+static int nul_error(const char *P, const char *p, size_t start, const char *nul, size_t len,
+                     cgd_error *err) {
+  size_t line = 1, ls = 0;
+  for (size_t i = 0; i < (size_t)(nul - p); i++)
+    if (p[i] == '\n') line++, ls = i + 1;
+  if (ls < start) ls = start;
+  /* the delimiter, from the first non-blank line (same rule as the loader) */
+  char delim = ' ';
+  for (size_t q = start; q < len;) {
+    const char *e = memchr(p + q, '\n', len - q);
+    size_t n = (e ? (size_t)(e - p) : len) - q;
+    if (!is_blank(p + q, n)) {
+      if (memchr(p + q, '\t', n)) delim = '\t';
+      else if (memchr(p + q, ',', n)) delim = ',';
+      else if (memchr(p + q, ';', n)) delim = ';';
+      break;
+    }
+    q += n + 1;
+  }
+  const size_t at = (size_t)(nul - p);
+  size_t col = 1, fs = ls;
+  if (delim == ' ') { /* fields are runs of non-blanks */
+    int seen = 0, prev_blank = 0;
+    for (size_t i = ls; i < at; i++) {
+      const int blank = p[i] == ' ' || p[i] == '\t';
+      if (!blank) {
+        if (!seen) fs = i;
+        else if (prev_blank) col++, fs = i;
+        seen = 1;
+      }
+      prev_blank = blank;
+    }
+    if (!seen) fs = at;
+    else if (prev_blank) col++, fs = at;
+  } else {
+    for (size_t i = ls; i < at; i++)
+      if (p[i] == delim) col++, fs = i + 1;
+  }
+  size_t fe = fs;
+  while (fe < len && p[fe] != '\n' && p[fe] != '\r' && p[fe] != (delim == ' ' ? '\t' : delim) &&
+         !(delim == ' ' && p[fe] == ' '))
+    fe++;
+  char show[SHOW_MAX * 4 + 8];
+  show_field(p + fs, fe - fs, show, sizeof show);
+  return cgd_fail(err, CGD_EDATA,
+                  "%s: line %zu, column %zu: NUL byte in field \"%s\" (not a text data file)",
+                  P, line, col, show);
+}
+
 /* After loading: a constant target is an error (or a warning when allowed), constant
  * inputs are warnings. Columns are named by their number in the file. */
 static int check_constant_columns(cgd_dataset *ds, const char *P, size_t tcol,
@@ -373,6 +428,8 @@ static int load_body(const char *path, const char *p, size_t len, uint64_t budge
   size_t pos = 0;
   /* A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field. */
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+  const char *nul = memchr(p, '\0', len);
+  if (nul) return nul_error(P, p, pos, nul, len, err);
 
   char delim = 0;            /* 0 until the first non-blank line; ' ' = runs of blanks */
   size_t ncols = 0, nrows = 0, tcol = 0, rows_cap = 0;
