@@ -5,6 +5,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chaosgd/dataset.h"
@@ -271,8 +273,26 @@ START_TEST(params_bounded_reads) {
   double th[26];
   cgd_error err = {{0}};
   ck_assert_int_eq(cgd_mlp_params_read("/dev/zero", 3, 5, th, &err), CGD_EDATA);
-  ck_assert_msg(strstr(err.msg, "/dev/zero") && strstr(err.msg, "longer than any parameter file"),
-                "%s", err.msg);
+  ck_assert_msg(strstr(err.msg, "/dev/zero line 1: NUL byte") != NULL, "%s", err.msg);
+  /* an endless text pipe is refused at the size bound */
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    while (write(fds[1], "# comment\n", 10) > 0) {}
+    _exit(0);
+  }
+  close(fds[1]);
+  char dev[64];
+  snprintf(dev, sizeof dev, "/dev/fd/%d", fds[0]);
+  ck_assert_int_eq(cgd_mlp_params_read(dev, 3, 5, th, &err), CGD_EDATA);
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_assert_msg(strstr(err.msg, "longer than any parameter file of a 3-5-1 model") != NULL, "%s",
+                err.msg);
   ck_assert_int_eq(cgd_mlp_params_read("/tmp", 3, 5, th, &err), CGD_EDATA);
   ck_assert_msg(strstr(err.msg, "is a directory") != NULL, "%s", err.msg);
   /* in memory, without a terminating NUL */

@@ -260,8 +260,10 @@ int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd
       size = ns;
     }
     size_t got = fread(buf + len, 1, size - len, fp);
+    /* A NUL byte is an error wherever it is: stop reading there (/dev/zero). */
+    const int has_nul = got && memchr(buf + len, '\0', got) != NULL;
     len += got;
-    if (got == 0) break;
+    if (got == 0 || has_nul) break;
   }
   int rd_err = ferror(fp);
   int e = errno;
@@ -270,7 +272,7 @@ int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd
     free(buf);
     return cgd_fail(err, CGD_EDATA, "%s: read error: %s", path, strerror(e));
   }
-  if ((uint64_t)len > cap) {
+  if ((uint64_t)len > cap && !memchr(buf, '\0', len)) {
     free(buf);
     return cgd_fail(err, CGD_EDATA,
                     "%s: longer than any parameter file of a %zu-%zu-1 model (more than %llu "
