@@ -76,6 +76,8 @@ case_ 3 "stray CR" "line 2, column 1|\\x0d" --data "$W/crcr.dat"
 case_ 3 "constant target (defect 5)" "consty.dat|target column 2 is constant|nothing to fit" --data "$W/consty.dat"
 case_ 3 "std overflow (defect 6)" "overflow.dat|column 1|too large to standardize" --data "$W/overflow.dat"
 case_ 3 "/dev/zero as data (defect 7)" "/dev/zero|NUL byte" --data /dev/zero
+mkfifo "$W/fifo"
+case_ 3 "FIFO without a writer as data" "fifo|empty file" --data "$W/fifo"
 case_ 3 "target column out of range" "target column 9 out of range|6 columns" --data "$DATA" --target-col 9
 
 # ---------------------------------------------------------------- parameter files (exit 3)
@@ -105,6 +107,7 @@ case_ 3 "nan parameter" "line 4|'nan' is not a number" --data "$DATA" --init "$W
 case_ 3 "signed size" "line 1|not a whole number" --data "$DATA" --init "$W/p_plus.txt"
 case_ 3 "missing parameter file" "nope.txt|cannot open" --data "$DATA" --init "$W/nope.txt"
 case_ 3 "directory as parameter file" "is a directory" --data "$DATA" --init "$W/adir"
+case_ 3 "FIFO without a writer as parameter file" "fifo line 0|file ends" --data "$DATA" --init "$W/fifo"
 case_ 3 "/dev/zero as parameter file" "/dev/zero line 1|NUL byte" --data "$DATA" --init /dev/zero
 
 # ---------------------------------------------------------------- expressions (exit 2)

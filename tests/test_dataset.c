@@ -712,6 +712,11 @@ START_TEST(memory_limit) {
   waitpid(pid, NULL, 0);
   ck_assert_msg(strstr(err.msg, "not a regular file") && strstr(err.msg, "1 MiB"), "%s",
                 err.msg);
+  /* a FIFO without a writer: no hang in open, it reads as empty */
+  snprintf(path, sizeof path, "%s/fifo", tmpdir);
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  ck_assert_int_eq(load_limited(path, 0, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "empty file") != NULL, "%s", err.msg);
   /* a directory */
   ck_assert_int_eq(load_limited(tmpdir, 0, &err), CGD_EDATA);
   ck_assert_msg(strstr(err.msg, "is a directory") != NULL, "%s", err.msg);

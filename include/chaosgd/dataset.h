@@ -24,6 +24,7 @@
 #define CHAOSGD_DATASET_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "chaosgd/status.h"
@@ -132,6 +133,11 @@ typedef struct cgd_data_search {
  * CHAOSGD_DATA to the file or its folder)". */
 int cgd_dataset_find_default(const char *name, const char *exe, char *out, size_t outsz,
                              cgd_data_search *tried, cgd_error *err);
+
+/* fopen(path, "rb") for input files that never blocks in the open: a FIFO without a
+ * writer reads as empty instead of hanging. NULL with errno set on failure. Used by the
+ * data and parameter-file readers. */
+FILE *cgd_open_input(const char *path);
 
 /* sha256 of a whole file as 64 lowercase hex characters plus NUL. */
 int cgd_sha256_file(const char *path, char hex[65], cgd_error *err);

@@ -175,7 +175,7 @@ static size_t squeeze_blanks(const char *s, size_t n, char *out) {
 static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
                     cgd_error *err) {
   const char *P = short_path(path);
-  FILE *f = fopen(path, "rb");
+  FILE *f = cgd_open_input(path);
   if (!f) return cgd_fail(err, CGD_EDATA, "%s: cannot open data file: %s", P, strerror(errno));
   struct stat st;
   if (fstat(fileno(f), &st) != 0) {

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "chaosgd/dataset.h"
 #include "chaosgd/limits.h"
 #include "chaosgd/parse.h"
 
@@ -235,7 +236,7 @@ static uint64_t params_file_cap(size_t d, size_t H) {
 
 int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd_error *err) {
   if (!path || !theta) return cgd_fail(err, CGD_EUSAGE, "cgd_mlp_params_read: NULL argument");
-  FILE *fp = fopen(path, "rb");
+  FILE *fp = cgd_open_input(path); /* never blocks on a FIFO without a writer */
   if (!fp) return cgd_fail(err, CGD_EDATA, "%s: cannot open: %s", path, strerror(errno));
   struct stat st;
   if (fstat(fileno(fp), &st) == 0 && S_ISDIR(st.st_mode)) {
