@@ -191,9 +191,7 @@ static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
   char what[400];
   if (regular && (uint64_t)st.st_size > limit) {
     fclose(f);
-    char a[32];
-    snprintf(what, sizeof what, "%s: reading the data file (%s)", P,
-             cgd_mem_format((uint64_t)st.st_size, a, sizeof a));
+    snprintf(what, sizeof what, "%s: reading the data file", P);
     return cgd_mem_check((uint64_t)st.st_size, limit, CGD_EDATA, what, err);
   }
   /* Regular files: one allocation of the right size (+1 to see the end). */
