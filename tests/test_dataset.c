@@ -674,6 +674,8 @@ START_TEST(memory_limit) {
   ck_assert_msg(strstr(err.msg, "50000 rows x 2 columns") && strstr(err.msg, "memory limit"),
                 "%s", err.msg);
   ck_assert_msg(load_limited(path, 2000000, &err) == CGD_OK, "%s", err.msg);
+  ck_assert_msg(load_limited(path, UINT64_MAX, &err) == CGD_OK, "%s", err.msg); /* no limit */
+  ck_assert_msg(load_limited(path, 0, &err) == CGD_OK, "%s", err.msg); /* the default */
   /* one wide line (2.5 M columns, 5 MB): no allocation proportional to columns x 1024
    * rows; it fails for what it is (one data row), within a 64 MB limit */
   size_t cols = 2500000, len = 2 * cols;

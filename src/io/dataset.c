@@ -194,9 +194,11 @@ static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
     snprintf(what, sizeof what, "%s: reading the data file", P);
     return cgd_mem_check((uint64_t)st.st_size, limit, CGD_EDATA, what, err);
   }
-  /* Regular files: one allocation of the right size (+1 to see the end). */
+  /* Regular files: one allocation of the right size (+1 to see the end). Reading stops
+   * one byte past the limit (lim1), which is how an endless input is recognised. */
+  const uint64_t lim1 = limit == UINT64_MAX ? UINT64_MAX : limit + 1;
   size_t cap = regular ? (size_t)st.st_size + 1 : (size_t)1 << 16, n = 0;
-  if (cap > limit) cap = (size_t)limit + 1;
+  if (cap > lim1) cap = (size_t)lim1;
   if (cap < 64) cap = 64;
   char *b = malloc(cap);
   if (!b) {
@@ -207,7 +209,7 @@ static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
     if (n == cap) {
       if ((uint64_t)n > limit) break; /* read one byte past the limit: refused below */
       size_t ncap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
-      if ((uint64_t)ncap > limit + 1) ncap = (size_t)limit + 1;
+      if ((uint64_t)ncap > lim1) ncap = (size_t)lim1;
       char *nb = realloc(b, ncap);
       if (!nb) {
         free(b);
@@ -625,7 +627,7 @@ static int load_common(const char *path, const char *buf, size_t len, int from_f
     return cgd_fail(err, CGD_EUSAGE, "cgd_dataset_load_mem: NULL buffer");
   }
   /* The file's bytes stay in memory while the matrix is built: both count. */
-  uint64_t budget = from_file ? limit - len : limit;
+  uint64_t budget = !from_file ? limit : len < limit ? limit - len : 0;
   load_state S;
   memset(&S, 0, sizeof S);
   int rc = load_body(path, buf ? buf : "", len, budget, &o, out, err, &S);

@@ -244,13 +244,14 @@ int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd
     return cgd_fail(err, CGD_EDATA, "%s: is a directory, not a parameter file", path);
   }
   const uint64_t cap = params_file_cap(d, H);
+  const uint64_t cap1 = cap == UINT64_MAX ? cap : cap + 1; /* read one byte past the cap */
   char *buf = NULL;
   size_t size = 0, len = 0;
   for (;;) {
     if (len == size) {
       if ((uint64_t)len > cap) break;
       size_t ns = size ? 2 * size : 65536;
-      if ((uint64_t)ns > cap + 1) ns = (size_t)cap + 1;
+      if ((uint64_t)ns > cap1) ns = (size_t)cap1;
       char *nb = realloc(buf, ns);
       if (!nb) {
         free(buf);
