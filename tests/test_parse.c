@@ -126,6 +126,10 @@ START_TEST(test_limits) {
    * absurd sizes saturate instead of wrapping (defect 1: 2^61 hidden units) */
   ck_assert_uint_gt(cgd_mlp_memory_bytes(1503, 5, 1000000), (uint64_t)24000000000);
   ck_assert_uint_eq(cgd_mlp_memory_bytes(1503, 5, (uint64_t)1 << 61), UINT64_MAX);
+  ck_assert_uint_eq(cgd_mlp_run_memory_bytes(1503, 5, 16, 100000),
+                    cgd_mlp_memory_bytes(1503, 5, 16) + 2 * 1503 * 6 * 8 + 3 * 100001 * 8);
+  ck_assert_uint_eq(cgd_mlp_run_memory_bytes(1503, 5, 16, UINT64_MAX), UINT64_MAX);
+  ck_assert_uint_gt(cgd_mlp_run_memory_bytes(1503, 5, 16, (uint64_t)1e15), (uint64_t)2e16);
   char a[32];
   ck_assert_str_eq(cgd_mem_format(800, a, sizeof a), "800 B");
   ck_assert_str_eq(cgd_mem_format((uint64_t)3 << 29, a, sizeof a), "1.5 GiB");

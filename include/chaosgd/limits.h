@@ -32,6 +32,13 @@ uint64_t cgd_mem_mul(uint64_t a, uint64_t b);
  * cgd_dataset_memory_bytes (dataset.h); per-step trace arrays: 3·(iters+1) doubles. */
 uint64_t cgd_mlp_memory_bytes(uint64_t n, uint64_t d, uint64_t H);
 
+/* Everything an MLP run of iters steps on n rows of d inputs allocates, for one check
+ * before the run: cgd_mlp_memory_bytes, the data set with its holdout copy (n rows of
+ * d + 1 values, twice) and the per-step trace arrays (loss, gradient norm, step length:
+ * 3·(iters + 1) doubles). The file's bytes are freed once it is parsed and are not
+ * counted. Saturates at UINT64_MAX (--iters 1e15, --hidden 2^61). */
+uint64_t cgd_mlp_run_memory_bytes(uint64_t n, uint64_t d, uint64_t H, uint64_t iters);
+
 /* "1.5 GiB", "12 MiB", "800 B" into buf (at least 16 bytes); returns buf. */
 const char *cgd_mem_format(uint64_t bytes, char *buf, size_t bufsz);
 

@@ -81,6 +81,13 @@ uint64_t cgd_mlp_memory_bytes(uint64_t n, uint64_t d, uint64_t H) {
   return cgd_mem_add(cgd_mem_mul(scratch, D), cgd_mem_mul(cgd_mem_mul(8, P), D));
 }
 
+uint64_t cgd_mlp_run_memory_bytes(uint64_t n, uint64_t d, uint64_t H, uint64_t iters) {
+  const uint64_t D = sizeof(double);
+  uint64_t data = cgd_mem_mul(cgd_mem_mul(cgd_mem_mul(n, cgd_mem_add(d, 1)), D), 2);
+  uint64_t trace = cgd_mem_mul(cgd_mem_mul(3, cgd_mem_add(iters, 1)), D);
+  return cgd_mem_add(cgd_mem_add(cgd_mlp_memory_bytes(n, d, H), data), trace);
+}
+
 const char *cgd_mem_format(uint64_t bytes, char *buf, size_t bufsz) {
   static const char *const unit[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
   if (bytes == UINT64_MAX) {
