@@ -7,6 +7,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chaosgd/dataset.h"
@@ -173,6 +176,8 @@ END_TEST
 
 START_TEST(reject_embedded_nul) {
   expect_reject("1,2\n3,4\0x\n5,6\n", 12, 0, "line 2, column 2", "\\x00", NULL);
+  expect_reject("1 2\n3  4\0x 5\n", 13, 0, "line 2, column 2", "\"4\\x00x\"", "NUL byte", NULL);
+  expect_reject("a;b\n1;2\n3;4\n\0", 13, 0, "line 4, column 1", "NUL byte", NULL);
 }
 END_TEST
 
@@ -342,9 +347,16 @@ START_TEST(standardize_small) {
 }
 END_TEST
 
+/* A constant target is refused by default (test reject_constant_target); loaded with
+ * allow_constant_target, standardising must still centre it exactly and record std 0. */
 START_TEST(standardize_constant_target) {
-  cgd_dataset *ds = load_ok("1,3\n2,3\n5,3\n", 0);
+  char path[4096];
+  write_fixture("const.dat", "1,3\n2,3\n5,3\n", -1, path);
+  cgd_dataset *ds = NULL;
   cgd_error err = {{0}};
+  cgd_dataset_opts o = {.allow_constant_target = 1};
+  ck_assert_msg(cgd_dataset_load_opts(path, &o, &ds, &err) == CGD_OK, "%s", err.msg);
+  ck_assert(ds->warn_flags & CGD_DATA_WARN_CONSTANT_TARGET);
   ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_OK);
   ck_assert_double_eq(ds->y_std, 0.0);
   ck_assert_double_eq(ds->y_mean, 3.0);
@@ -553,6 +565,239 @@ END_TEST
 
 /* ------------------------------------------------------------------ suite */
 
+
+/* ------------------------------------------------------------------ hardening */
+
+/* Defect 5: a constant target trained silently to 0. Now an error naming file and
+ * column by default, a warning when explicitly allowed. */
+START_TEST(reject_constant_target) {
+  expect_reject("1,3\n2,3\n5,3\n", -1, 0, "target column 2 is constant", "nothing to fit",
+                NULL);
+  expect_reject("a,b,c\n4,1,7\n4,2,7\n", -1, 1, "target column 1 is constant", NULL);
+}
+END_TEST
+
+/* Constant inputs are legal (they carry no information) but reported. */
+START_TEST(warn_constant_inputs) {
+  cgd_dataset *ds = load_ok("1,0.1,5,7\n2,0.1,5,8\n3,0.1,5,9\n", 0);
+  ck_assert(ds->warn_flags & CGD_DATA_WARN_CONSTANT_INPUT);
+  ck_assert_uint_eq(ds->nwarnings, 1);
+  ck_assert_msg(strstr(ds->warnings[0], "2 input columns are constant (2, 3)") != NULL, "%s",
+                ds->warnings[0]);
+  cgd_dataset_free(ds);
+  ds = load_ok("9,1,7\n9,2,8\n9,3,9\n", 2); /* target in the middle: column numbers in the file */
+  ck_assert_uint_eq(ds->nwarnings, 1);
+  ck_assert_msg(strstr(ds->warnings[0], "input column 1 is constant (every row is 9)") != NULL,
+                "%s", ds->warnings[0]);
+  cgd_dataset_free(ds);
+  ds = load_ok("1,2\n3,4\n", 0);
+  ck_assert_uint_eq(ds->nwarnings, 0);
+  ck_assert_uint_eq(ds->warn_flags, 0);
+  cgd_dataset_free(ds);
+}
+END_TEST
+
+/* Defect 6: values whose std overflows were standardised with std 0 and the run
+ * "diverged at step 0". Now a data error naming the file and the column. */
+START_TEST(standardize_overflow_is_data_error) {
+  cgd_dataset *ds = load_ok("1e308,2\n-1e308,3\n1e308,4\n", 0);
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "column 1") && strstr(err.msg, "too large to standardize") &&
+                    strstr(err.msg, ds->path),
+                "%s", err.msg);
+  ck_assert_int_eq(ds->standardized, 0);
+  ck_assert_double_eq(ds->X[0], 1e308); /* untouched */
+  cgd_dataset_free(ds);
+  /* the mean itself overflows; the target is named by its column in the file */
+  ds = load_ok("1,1.5e308\n2,1.5e308\n3,1e308\n", 0);
+  ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "column 2 (the target)") != NULL, "%s", err.msg);
+  cgd_dataset_free(ds);
+  /* large but fine */
+  ds = load_ok("1e150,2\n-1e150,3\n1e150,4\n", 0);
+  ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_OK);
+  ck_assert(ds->x_std[0] > 0);
+  cgd_dataset_free(ds);
+  /* a spread whose std underflows is treated like a constant, with a warning */
+  ds = load_ok("1e-320,2\n2e-320,3\n1e-320,4\n", 0);
+  ck_assert_int_eq(cgd_dataset_standardize(ds, &err), CGD_OK);
+  ck_assert_double_eq(ds->x_std[0], 0.0);
+  ck_assert(ds->warn_flags & CGD_DATA_WARN_TINY_SPREAD);
+  cgd_dataset_free(ds);
+}
+END_TEST
+
+/* Every number goes through the strict parser: no hex, no half-read fields, range
+ * errors are errors; subnormals are values. */
+START_TEST(strict_numbers) {
+  expect_reject("1,2\n0x10,3\n", -1, 0, "line 2, column 1", "non-numeric", "\"0x10\"", NULL);
+  expect_reject("1,2\n0.1-0.2,3\n", -1, 0, "line 2, column 1", "non-numeric", NULL);
+  expect_reject("1,2\n1e-400,3\n", -1, 0, "line 2, column 1", "underflows", NULL);
+  expect_reject("1,2\n3,1e999x\n", -1, 0, "line 2, column 2", "non-numeric", NULL);
+  expect_reject("1,2\n3,1.5e\n", -1, 0, "line 2, column 2", "non-numeric", NULL);
+  expect_reject("1,2\n3,\v4\n", -1, 0, "line 2, column 2", NULL);
+  cgd_dataset *ds = load_ok("1e-320,2\n.5,3.\n", 0);
+  ck_assert_double_eq(ds->X[0], 1e-320);
+  ck_assert_double_eq(ds->X[1], 0.5);
+  ck_assert_double_eq(ds->y[1], 3.0);
+  cgd_dataset_free(ds);
+}
+END_TEST
+
+static int load_limited(const char *path, uint64_t max_bytes, cgd_error *err) {
+  cgd_dataset *ds = (cgd_dataset *)&ds;
+  cgd_dataset_opts o = {.max_bytes = max_bytes};
+  int rc = cgd_dataset_load_opts(path, &o, &ds, err);
+  if (rc) ck_assert_ptr_null(ds);
+  cgd_dataset_free(rc ? NULL : ds);
+  return rc;
+}
+
+/* Defect 7: refuse before allocating, with the memory needed, against the limit. */
+START_TEST(memory_limit) {
+  char path[4096];
+  cgd_error err = {{0}};
+  /* a regular file larger than the limit: refused from its size */
+  size_t big = 200000;
+  char *buf = malloc(big + 1);
+  ck_assert_ptr_nonnull(buf);
+  for (size_t i = 0; i < big; i += 4) memcpy(buf + i, i % 8 ? "1,2\n" : "3,4\n", 4);
+  buf[big] = '\0';
+  write_fixture("big.dat", buf, (long)big, path);
+  ck_assert_int_eq(load_limited(path, 100000, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "memory limit") && strstr(err.msg, path) &&
+                    strstr(err.msg, "195 KiB"),
+                "%s", err.msg);
+  /* the matrix: 50000 rows x 2 columns = 800 kB of doubles */
+  ck_assert_int_eq(load_limited(path, 500000, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "50000 rows x 2 columns") && strstr(err.msg, "memory limit"),
+                "%s", err.msg);
+  ck_assert_msg(load_limited(path, 2000000, &err) == CGD_OK, "%s", err.msg);
+  ck_assert_msg(load_limited(path, UINT64_MAX, &err) == CGD_OK, "%s", err.msg); /* no limit */
+  ck_assert_msg(load_limited(path, 0, &err) == CGD_OK, "%s", err.msg); /* the default */
+  /* one wide line (2.5 M columns, 5 MB): no allocation proportional to columns x 1024
+   * rows; it fails for what it is (one data row), within a 64 MB limit */
+  size_t cols = 2500000, len = 2 * cols;
+  char *wide = realloc(buf, len + 1);
+  ck_assert_ptr_nonnull(wide);
+  for (size_t i = 0; i < cols; i++) wide[2 * i] = '1', wide[2 * i + 1] = ',';
+  wide[len - 1] = '\n';
+  write_fixture("wide.dat", wide, (long)len, path);
+  ck_assert_int_eq(load_limited(path, 64u << 20, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "1 data row") != NULL, "%s", err.msg);
+  /* with a small limit the same line is refused for its fields */
+  ck_assert_int_eq(load_limited(path, 8u << 20, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "up to 2500000 fields") && strstr(err.msg, "memory limit"),
+                "%s", err.msg);
+  free(wide);
+  /* a device without end: /dev/zero is refused at its first NUL byte, without reading
+   * up to the limit; an endless text pipe is read up to the limit and refused */
+  ck_assert_int_eq(load_limited("/dev/zero", 0, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "/dev/zero: line 1, column 1: NUL byte") != NULL, "%s", err.msg);
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    static const char row[] = "1,2\n3,4\n";
+    while (write(fds[1], row, sizeof row - 1) > 0) {}
+    _exit(0);
+  }
+  close(fds[1]);
+  char dev[64];
+  snprintf(dev, sizeof dev, "/dev/fd/%d", fds[0]);
+  ck_assert_int_eq(load_limited(dev, 1u << 20, &err), CGD_EDATA);
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_assert_msg(strstr(err.msg, "not a regular file") && strstr(err.msg, "1 MiB"), "%s",
+                err.msg);
+  /* a FIFO without a writer: no hang in open, it reads as empty */
+  snprintf(path, sizeof path, "%s/fifo", tmpdir);
+  ck_assert_int_eq(mkfifo(path, 0600), 0);
+  ck_assert_int_eq(load_limited(path, 0, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "empty file") != NULL, "%s", err.msg);
+  /* a directory */
+  ck_assert_int_eq(load_limited(tmpdir, 0, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "is a directory") != NULL, "%s", err.msg);
+}
+END_TEST
+
+/* The in-memory entry point (used by the fuzzer) parses exactly len bytes. */
+START_TEST(load_from_memory) {
+  cgd_dataset *ds = NULL;
+  cgd_error err = {{0}};
+  const char bytes[] = "1,2\n3,4\n5,6"; /* no NUL needed at the end */
+  ck_assert_int_eq(cgd_dataset_load_mem("mem", bytes, sizeof bytes - 1, NULL, &ds, &err),
+                   CGD_OK);
+  ck_assert_uint_eq(ds->n, 3);
+  ck_assert_double_eq(ds->y[2], 6);
+  ck_assert_str_eq(ds->path, "mem");
+  cgd_dataset_free(ds);
+  ck_assert_int_eq(cgd_dataset_load_mem("mem", bytes, 6, NULL, &ds, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "mem: line 2, column 2: empty field") != NULL, "%s",
+                err.msg); /* "3," */
+  const char nul[] = "1,2\n3,4\0\n5,6\n";
+  ck_assert_int_eq(cgd_dataset_load_mem("mem", nul, sizeof nul - 1, NULL, &ds, &err),
+                   CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "\\x00") != NULL, "%s", err.msg);
+  ck_assert_int_eq(cgd_dataset_load_mem("mem", NULL, 0, NULL, &ds, &err), CGD_EDATA);
+}
+END_TEST
+
+/* Defect 10: the default data file is found the way a user expects, and when it is not,
+ * the message lists where it looked. */
+START_TEST(find_default_data) {
+  char dir[2048], path[4096], out[4096], exe[4096];
+  cgd_error err = {{0}};
+  cgd_data_search tried;
+  /* layout <tmp>/build/train and <tmp>/datasets/f.dat, run from elsewhere */
+  snprintf(dir, sizeof dir, "%s/build", tmpdir);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  snprintf(dir, sizeof dir, "%s/datasets", tmpdir);
+  ck_assert_int_eq(mkdir(dir, 0700), 0);
+  snprintf(path, sizeof path, "%s/f.dat", dir);
+  FILE *f = fopen(path, "w");
+  ck_assert_ptr_nonnull(f);
+  fputs("1,2\n3,4\n", f);
+  fclose(f);
+  snprintf(exe, sizeof exe, "%s/build/train", tmpdir);
+  ck_assert_int_eq(chdir("/"), 0);
+  unsetenv("CHAOSGD_DATA");
+  ck_assert_msg(cgd_dataset_find_default("f.dat", exe, out, sizeof out, &tried, &err) == CGD_OK,
+                "%s", err.msg);
+  char want[4096];
+  snprintf(want, sizeof want, "%s/build/../datasets/f.dat", tmpdir);
+  ck_assert_str_eq(out, want);
+  ck_assert_uint_eq(tried.n, 2);
+  ck_assert_str_eq(tried.tried[0], "datasets/f.dat");
+  /* the environment variable: a file, or the folder holding it */
+  setenv("CHAOSGD_DATA", path, 1);
+  ck_assert_int_eq(cgd_dataset_find_default("f.dat", exe, out, sizeof out, NULL, &err), CGD_OK);
+  ck_assert_str_eq(out, path);
+  setenv("CHAOSGD_DATA", dir, 1);
+  ck_assert_int_eq(cgd_dataset_find_default("f.dat", exe, out, sizeof out, NULL, &err), CGD_OK);
+  snprintf(want, sizeof want, "%s/f.dat", dir);
+  ck_assert_str_eq(out, want);
+  /* set but wrong: an error, not a fall back to another file */
+  setenv("CHAOSGD_DATA", "/nonexistent/x.dat", 1);
+  ck_assert_int_eq(cgd_dataset_find_default("f.dat", exe, out, sizeof out, NULL, &err),
+                   CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "CHAOSGD_DATA=/nonexistent/x.dat") != NULL, "%s", err.msg);
+  unsetenv("CHAOSGD_DATA");
+  /* not found anywhere: every place is listed */
+  ck_assert_int_eq(cgd_dataset_find_default("nothere.dat", exe, out, sizeof out, &tried, &err),
+                   CGD_EDATA);
+  ck_assert_uint_ge(tried.n, 3);
+  for (size_t i = 0; i < tried.n; i++)
+    ck_assert_msg(strstr(err.msg, tried.tried[i]) != NULL, "%s lacks %s", err.msg,
+                  tried.tried[i]);
+  ck_assert_msg(strstr(err.msg, "CHAOSGD_DATA") && strstr(err.msg, "fetch.sh"), "%s", err.msg);
+}
+END_TEST
+
 static Suite *dataset_suite(void) {
   Suite *s = suite_create("dataset");
   TCase *tc = tcase_create("load");
@@ -576,12 +821,19 @@ static Suite *dataset_suite(void) {
   tcase_add_test(tc, accept_bom_and_leading_blank_lines);
   tcase_add_test(tc, target_column_selection);
   tcase_add_test(tc, load_records_path_and_hash);
+  tcase_add_test(tc, reject_constant_target);
+  tcase_add_test(tc, warn_constant_inputs);
+  tcase_add_test(tc, strict_numbers);
+  tcase_add_test(tc, memory_limit);
+  tcase_add_test(tc, load_from_memory);
+  tcase_add_test(tc, find_default_data);
   suite_add_tcase(s, tc);
 
   TCase *tp = tcase_create("process");
   tcase_add_checked_fixture(tp, setup, teardown);
   tcase_add_test(tp, standardize_small);
   tcase_add_test(tp, standardize_constant_target);
+  tcase_add_test(tp, standardize_overflow_is_data_error);
   tcase_add_test(tp, split_deterministic_partition);
   tcase_add_test(tp, split_edge_cases);
   suite_add_tcase(s, tp);

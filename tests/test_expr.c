@@ -425,6 +425,92 @@ START_TEST(test_threads) {
 }
 END_TEST
 
+
+/* Numbers go through the one strict parser: decimal only, in range, subnormals kept. */
+START_TEST(test_strict_numbers) {
+  const bad_case cs[] = {
+      {"0x1p3", 1, "column 2:", "expected an operator between the number '0' and 'x'"},
+      {"1e", 1, "column 2:", "expected an operator between the number '1' and 'e'"},
+      {"1.5.2", 1, "column 4:", "expected an operator"},
+      {"1e-400*x", 1, "column 1:", "number out of range"},
+      {"x+1e400", 1, "column 3:", "number out of range"},
+      {"2eps", 2, "column 2:", "expected an operator"},
+  };
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    cgd_expr *e = NULL;
+    cgd_error err = {{0}};
+    ck_assert_msg(cgd_expr_parse(cs[i].src, cs[i].nvars, NULL, NULL, 0, &e, &err) == CGD_EUSAGE,
+                  "'%s' accepted", cs[i].src);
+    ck_assert_msg(strstr(err.msg, cs[i].need1) && strstr(err.msg, cs[i].need2),
+                  "'%s': message '%s' lacks '%s' / '%s'", cs[i].src, err.msg, cs[i].need1,
+                  cs[i].need2);
+  }
+  const char *good[] = {"1e-320*x", "5.*x", ".5*x", "1E+2*x", "0.0*x"};
+  const double want[] = {1e-320, 5.0, 0.5, 100.0, 0.0};
+  for (size_t i = 0; i < 5; i++) {
+    cgd_expr *e = NULL;
+    cgd_error err = {{0}};
+    ck_assert_msg(cgd_expr_parse(good[i], 1, NULL, NULL, 0, &e, &err) == CGD_OK, "%s: %s",
+                  good[i], err.msg);
+    double x = 1.0, f;
+    cgd_expr_eval(e, 1, &x, &f, NULL, NULL);
+    ck_assert_double_eq(f, want[i]);
+    cgd_expr_free(e);
+  }
+}
+END_TEST
+
+typedef struct {
+  const char *src;
+  int nvars;
+  double x[2];
+  int derivs;
+  const char *need1, *need2;
+} domain_case;
+
+/* Defect 8: domain errors are usage errors that say where and why. */
+START_TEST(test_domain_check) {
+  const domain_case cs[] = {
+      {"log(x)", 1, {-1.5, 0}, 0, "at x = -1.5", "column 1: log of a negative number"},
+      {"log(x)", 1, {0, 0}, 0, "at x = 0", "log(0) is -inf"},
+      {"1/(x-x)", 1, {0.25, 0}, 0, "at x = 0.5", "column 2: division by zero (1/0)"},
+      {"x^2 + sqrt(x)", 1, {0, 0}, 1, "its derivative at column 7", "infinite derivative"},
+      {"x^2 + sqrt(x)", 1, {-1, 0}, 0, "its value at column 7", "sqrt of a negative number"},
+      {"x^0.5", 1, {-4, 0}, 0, "column 2", "negative base to a non-integer power"},
+      {"x^-1", 1, {0, 0}, 0, "column 2", "zero to a negative power"},
+      {"exp(1000*x)", 1, {1, 0}, 0, "at x = 0.75", "column 1: exp(750) overflows"},
+      {"2^x", 1, {2000, 0}, 0, "column 2", "overflows"},
+      {"x*y/(y-1)", 2, {3, 1}, 0, "(x, y) = (3, 1)", "column 4: division by zero"},
+  };
+  for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
+    cgd_expr *e = NULL;
+    cgd_error err = {{0}};
+    ck_assert_msg(cgd_expr_parse(cs[i].src, cs[i].nvars, NULL, NULL, 0, &e, &err) == CGD_OK,
+                  "%s: %s", cs[i].src, err.msg);
+    double pts[6] = {0.5, 0.5, 0.75, 0.75, cs[i].x[0], cs[i].x[1]};
+    double *pt = pts;
+    if (cs[i].nvars == 1) pts[0] = 0.5, pts[1] = 0.75, pts[2] = cs[i].x[0];
+    ck_assert_int_eq(cgd_expr_check_finite(e, 3, pt, cs[i].derivs, &err), CGD_EUSAGE);
+    ck_assert_msg(strstr(err.msg, "is not defined") && strstr(err.msg, cs[i].need1) &&
+                      strstr(err.msg, cs[i].need2),
+                  "'%s': message '%s' lacks '%s' / '%s'", cs[i].src, err.msg, cs[i].need1,
+                  cs[i].need2);
+    cgd_expr_free(e);
+  }
+  /* defined everywhere asked: OK, also over many points (chunking) */
+  cgd_expr *e = NULL;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_expr_parse("log(x) + sqrt(x)", 1, NULL, NULL, 0, &e, &err), CGD_OK);
+  double xs[1000];
+  for (int i = 0; i < 1000; i++) xs[i] = 0.001 + i;
+  ck_assert_msg(cgd_expr_check_finite(e, 1000, xs, 1, &err) == CGD_OK, "%s", err.msg);
+  xs[777] = -1;
+  ck_assert_int_eq(cgd_expr_check_finite(e, 1000, xs, 1, &err), CGD_EUSAGE);
+  ck_assert_msg(strstr(err.msg, "x = -1") != NULL, "%s", err.msg);
+  cgd_expr_free(e);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("expr");
   TCase *tc = tcase_create("core");
@@ -433,6 +519,8 @@ int main(void) {
   tcase_add_test(tc, test_constant_folding);
   tcase_add_test(tc, test_two_d);
   tcase_add_test(tc, test_parse_errors);
+  tcase_add_test(tc, test_strict_numbers);
+  tcase_add_test(tc, test_domain_check);
   tcase_add_test(tc, test_hostile_input);
   tcase_add_test(tc, test_bad_arguments);
   tcase_add_test(tc, test_uses_y);

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "chaosgd/dataset.h"
@@ -193,6 +195,119 @@ START_TEST(params_round_trip_exact) {
   unlink(path);
   ck_assert_int_eq(cgd_mlp_params_read(path, 3, 5, back, &err), CGD_EDATA);
   cgd_mlp_free(m);
+}
+END_TEST
+
+
+/* Writes text to a fresh temporary file and reads it as a 3-5-1 parameter file. */
+static int read_text(const char *text, size_t len, double *theta, cgd_error *err) {
+  char path[] = "/tmp/cgd_params_XXXXXX";
+  int fd = mkstemp(path);
+  ck_assert_int_ge(fd, 0);
+  ck_assert_int_eq(write(fd, text, len), (ssize_t)len);
+  close(fd);
+  int rc = cgd_mlp_params_read(path, 3, 5, theta, err);
+  unlink(path);
+  return rc;
+}
+
+static void expect_params_error(const char *text, size_t len, const char *frag1,
+                                const char *frag2) {
+  double th[26];
+  for (int i = 0; i < 26; i++) th[i] = 42;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(read_text(text, len, th, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, frag1) != NULL, "\"%s\" lacks \"%s\"", err.msg, frag1);
+  ck_assert_msg(!frag2 || strstr(err.msg, frag2) != NULL, "\"%s\" lacks \"%s\"", err.msg, frag2);
+  for (int i = 0; i < 26; i++) ck_assert_double_eq(th[i], 42); /* untouched on error */
+}
+
+#define GOOD_HEAD "layers 3 5 1\nW1 5 3\n"
+#define GOOD_W1 "1 2 3\n4 5 6\n7 8 9\n10 11 12\n13 14 15\n"
+#define GOOD_TAIL "b1 5\n1 2 3 4 5\nW2 1 5\n1 2 3 4 5\nb2 1\n0.5\n"
+
+/* Defect 5: "0.1-0.2" was read as two values and text after a NUL byte was ignored;
+ * now every value is one strict token and each record has its own line. */
+START_TEST(params_strict_reader) {
+  const char *good = GOOD_HEAD GOOD_W1 GOOD_TAIL;
+  double th[26];
+  cgd_error err = {{0}};
+  ck_assert_msg(read_text(good, strlen(good), th, &err) == CGD_OK, "%s", err.msg);
+  ck_assert_double_eq(th[14], 15);
+  ck_assert_double_eq(th[25], 0.5);
+  /* comments, blank lines, CRLF, trailing comments are fine */
+  const char *commented = "# c\r\n\nlayers 3 5 1 # shape\r\nW1 5 3\n" GOOD_W1 "\n# x\n" GOOD_TAIL
+                          "# end\n\n";
+  ck_assert_msg(read_text(commented, strlen(commented), th, &err) == CGD_OK, "%s", err.msg);
+  /* two values glued by a minus sign: one bad token, on its line */
+  expect_params_error(GOOD_HEAD "1 2 3\n4 0.1-0.2 6\n", 36, "line 4", "'0.1-0.2' is not a number");
+  /* the same with the row count right: still an error, not 3 values */
+  expect_params_error(GOOD_HEAD "1 2 3\n4 5-6\n7 8 9\n", 37, "line 4", "is not a number");
+  /* text after a NUL byte */
+  const char nul[] = GOOD_HEAD GOOD_W1 GOOD_TAIL "\0garbage";
+  expect_params_error(nul, sizeof nul - 1, "line 14", "NUL byte");
+  const char nul2[] = GOOD_HEAD "1 2\0 3\n";
+  expect_params_error(nul2, sizeof nul2 - 1, "line 3", "NUL byte");
+  /* a transposed W1 (3 lines of 5 values) under a correct header */
+  const char *tr = GOOD_HEAD "1 2 3 4 5\n6 7 8 9 10\n11 12 13 14 15\n" GOOD_TAIL;
+  expect_params_error(tr, strlen(tr), "line 3", "W1 row 1 of 5 has 5 values, expected 3");
+  /* a short row */
+  expect_params_error(GOOD_HEAD "1 2\n", 24, "line 3", "W1 row 1 of 5 has 2 values");
+  /* junk, hex, inf, range, signs in sizes */
+  expect_params_error(GOOD_HEAD "1 2 0x3\n", 28, "line 3", "'0x3' is not a number");
+  expect_params_error(GOOD_HEAD "1 inf 3\n", 28, "line 3", "'inf' is not a number");
+  expect_params_error(GOOD_HEAD "1 1e999 3\n", 30, "line 3", "out of the range");
+  expect_params_error("layers 3 +5 1\n", 14, "line 1", "not a whole number");
+  expect_params_error("layers 3 5 1 7\n", 15, "line 1", "takes 3 sizes, found 4");
+  expect_params_error("layers 3 5\n", 11, "line 1", "takes 3 sizes, found 2");
+  expect_params_error("layer 3 5 1\n", 12, "line 1", "expected 'layers', found 'layer'");
+  expect_params_error("", 0, "line 0", "expected 'layers' but the file ends");
+  const char *after = GOOD_HEAD GOOD_W1 GOOD_TAIL "0.7\n";
+  expect_params_error(after, strlen(after), "line 14", "unexpected text after b2");
+  const char *b2two = GOOD_HEAD GOOD_W1 "b1 5\n1 2 3 4 5\nW2 1 5\n1 2 3 4 5\nb2 1\n0.5 0.6\n";
+  expect_params_error(b2two, strlen(b2two), "line 13", "b2 has 2 values, expected 1");
+  const char *b1split = GOOD_HEAD GOOD_W1 "b1 5\n1 2 3\n4 5\n";
+  expect_params_error(b1split, strlen(b1split), "line 9", "b1 has 3 values, expected 5");
+}
+END_TEST
+
+START_TEST(params_bounded_reads) {
+  double th[26];
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_mlp_params_read("/dev/zero", 3, 5, th, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "/dev/zero line 1: NUL byte") != NULL, "%s", err.msg);
+  /* an endless text pipe is refused at the size bound */
+  int fds[2];
+  ck_assert_int_eq(pipe(fds), 0);
+  pid_t pid = fork();
+  ck_assert_int_ge(pid, 0);
+  if (pid == 0) {
+    close(fds[0]);
+    while (write(fds[1], "# comment\n", 10) > 0) {}
+    _exit(0);
+  }
+  close(fds[1]);
+  char dev[64];
+  snprintf(dev, sizeof dev, "/dev/fd/%d", fds[0]);
+  ck_assert_int_eq(cgd_mlp_params_read(dev, 3, 5, th, &err), CGD_EDATA);
+  close(fds[0]);
+  kill(pid, SIGKILL);
+  waitpid(pid, NULL, 0);
+  ck_assert_msg(strstr(err.msg, "longer than any parameter file of a 3-5-1 model") != NULL, "%s",
+                err.msg);
+  ck_assert_int_eq(cgd_mlp_params_read("/tmp", 3, 5, th, &err), CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "is a directory") != NULL, "%s", err.msg);
+  /* in memory, without a terminating NUL */
+  const char *good = GOOD_HEAD GOOD_W1 GOOD_TAIL;
+  char *copy = malloc(strlen(good));
+  memcpy(copy, good, strlen(good));
+  ck_assert_int_eq(cgd_mlp_params_parse("mem", copy, strlen(good), 3, 5, th, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_params_parse("mem", copy, strlen(good) - 1, 3, 5, th, &err), CGD_OK);
+  ck_assert_int_eq(cgd_mlp_params_parse("mem", copy, strlen(good) - 4, 3, 5, th, &err),
+                   CGD_EDATA);
+  ck_assert_msg(strstr(err.msg, "mem line 12: expected b2 (1 value) but the file ends") != NULL,
+                "%s", err.msg);
+  free(copy);
 }
 END_TEST
 
@@ -463,6 +578,8 @@ int main(void) {
   tcase_add_test(tc, blas_matches_reference_airfoil);
   tcase_add_test(tc, init_pytorch_bounds_and_determinism);
   tcase_add_test(tc, params_round_trip_exact);
+  tcase_add_test(tc, params_strict_reader);
+  tcase_add_test(tc, params_bounded_reads);
   tcase_add_test(tc, objective_views_cover_theta);
   tcase_add_test(tc, fused_matches_blas_and_reference);
   tcase_add_test(tc, fused_levels_bit_identical);

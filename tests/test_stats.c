@@ -682,8 +682,11 @@ START_TEST(test_gibbs_errors) {
   f0_ctx c = {0, 0, 1, 0.0};
   ck_assert_int_eq(cgd_gibbs_bins_1d(f0_quad, &c, 1.0, 1.0, -1.0, 1.0, 8, p, &err), CGD_EDATA);
   ck_assert_ptr_nonnull(strstr(err.msg, "boom from f0"));
+  /* NaN from f0: a usage error (f0 is an option; README: expression errors exit 2),
+   * naming the node */
   c.fail = 2;
-  ck_assert_int_eq(cgd_gibbs_bins_1d(f0_quad, &c, 1.0, 1.0, -1.0, 1.0, 8, p, &err), CGD_EDATA);
+  ck_assert_int_eq(cgd_gibbs_bins_1d(f0_quad, &c, 1.0, 1.0, -1.0, 1.0, 8, p, &err), CGD_EUSAGE);
+  ck_assert_msg(strstr(err.msg, "f0 is NaN at x = ") != NULL, "%s", err.msg);
   c.fail = 1;
   ck_assert_int_eq(cgd_gibbs_bins_2d(f0_quad, &c, 1.0, 1.0, -1, 1, 2, -1, 1, 4, p, &err),
                    CGD_EDATA);

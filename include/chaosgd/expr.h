@@ -7,7 +7,9 @@
  *   unary  := ('+' | '-') unary | power
  *   power  := atom ('^' unary)?            right-associative: a^b^c = a^(b^c); -x^2 = -(x^2)
  *   atom   := number | name | name '(' expr ')' | '(' expr ')'
- *   number := C floating literal (1, 2.5, 1e-6, .5)
+ *   number := decimal literal read by chaosgd/parse.h (1, 2.5, 1e-6, .5, 5.); no hex, no
+ *             literal that overflows or underflows to 0 (subnormals are kept); a number
+ *             glued to a name ("2x") is an error, not a product
  *   name   := variable (x; y when nvars = 2) | parameter | constant pi
  *   functions: sin cos tan exp log sqrt tanh abs
  * Errors name the 1-based column and what was expected; unknown names are errors.
@@ -44,6 +46,21 @@ int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
  * threads; its scratch (about 70 KB) is on the caller's stack. */
 void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
                    double *h);
+
+/* Domain check at points the user chose. Evaluates e (value, and the gradient when
+ * derivs is non-zero) at n points x[n*nvars] and fails on the first point where
+ * something is not finite, naming the point, the column and the operation:
+ *   expression 'log(x)' is not defined at x = -1.5: its value at column 1: log of a
+ *   negative number, log(-1.5)
+ * Exit-code policy (README "exit codes"): parse errors and this check are CGD_EUSAGE
+ * (exit 2): an objective given as an option that is undefined where the user asked to
+ * use it (the initial states of --x0, the --hist-range the Gibbs law is computed on) is
+ * a bad option value, like a syntax error. A non-finite value at a state the dynamics
+ * reached later is divergence (CGD_EDIVERGED, exit 5), as for any objective: that is the
+ * loop's verdict, not an expression error. Callers should run this on the initial
+ * states and on the histogram range before step 0. */
+int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int derivs,
+                          cgd_error *err);
 
 /* 1 if the expression mentions variable "y" (so a 1-D expression can be rejected). */
 int cgd_expr_uses_y(const cgd_expr *e);

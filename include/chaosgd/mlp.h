@@ -98,8 +98,17 @@ int cgd_mlp_objective_create(cgd_mlp *m, cgd_objective **out, cgd_error *err);
  *   b2 1            then one value
  * Values printed with %.17g; '#' starts a comment line. */
 int cgd_mlp_params_write(FILE *fp, size_t d, size_t H, const double *theta, cgd_error *err);
-/* Reads a file and checks its shapes against (d, H); errors name the file and line. */
+/* Reads a file and checks its shapes against (d, H); errors (CGD_EDATA) name the file and
+ * line. Strict: each record on its own line with exactly its values (H lines of d for
+ * W1), every value one token read by chaosgd/parse.h ("0.1-0.2" is an error, not two
+ * values), '#' comments and blank lines allowed, no NUL byte, nothing after b2, and no
+ * file longer than 40 bytes per parameter + 1 MiB (an endless device is refused after
+ * that, /dev/zero at its first NUL byte). theta (P values) is written only on success. */
 int cgd_mlp_params_read(const char *path, size_t d, size_t H, double *theta, cgd_error *err);
+/* The same over len bytes in memory (need not be NUL-terminated); name stands for the
+ * path in messages. For fuzzing and callers that read the bytes themselves. */
+int cgd_mlp_params_parse(const char *name, const char *buf, size_t len, size_t d, size_t H,
+                         double *theta, cgd_error *err);
 
 /* ------------------------------------------------ Hessian-vector products (mlp_hvp.c) */
 

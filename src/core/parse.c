@@ -81,7 +81,8 @@ cgd_parse_code cgd_parse_u64(const char *s, uint64_t *out) {
   if (!*s) return CGD_PARSE_EMPTY;
   if (isspace((unsigned char)*s)) return CGD_PARSE_SPACE;
   if (*s == '-') return CGD_PARSE_NEGATIVE;
-  if (*s == '+') s++;
+  /* No '+' either: the header promises digits only, and a signed spelling of a count
+   * ("+5") is more likely a slip than intent. */
   if (!isdigit((unsigned char)*s)) return CGD_PARSE_SYNTAX;
   uint64_t v = 0;
   for (; isdigit((unsigned char)*s); s++) {

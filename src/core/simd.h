@@ -9,7 +9,50 @@
 #ifndef CHAOSGD_SIMD_H
 #define CHAOSGD_SIMD_H
 
-#if defined(__x86_64__)
+#if defined(__x86_64__) && defined(__clang__)
+/* clang ignores "#pragma GCC target" and defines no ISA macros for it, so sleef.h would
+ * leave its AVX2/AVX-512 declarations out. The macros are set only around the include,
+ * and the declarations get the target attribute (clang refuses vector arguments to a
+ * function declared without it); the vector types come from immintrin.h either way and
+ * code generation is still chosen by each kernel's own target attribute. Used by the
+ * clang fuzz builds. */
+#include <immintrin.h>
+#if !defined(__AVX__)
+#define __AVX__ 1
+#define CGD_UNDEF_AVX
+#endif
+#if !defined(__AVX2__)
+#define __AVX2__ 1
+#define CGD_UNDEF_AVX2
+#endif
+#if !defined(__FMA__)
+#define __FMA__ 1
+#define CGD_UNDEF_FMA
+#endif
+#if !defined(__AVX512F__)
+#define __AVX512F__ 1
+#define CGD_UNDEF_AVX512F
+#endif
+#pragma clang attribute push(__attribute__((target("avx2,fma,avx512f"))), apply_to = function)
+#include <sleef.h>
+#pragma clang attribute pop
+#ifdef CGD_UNDEF_AVX
+#undef __AVX__
+#undef CGD_UNDEF_AVX
+#endif
+#ifdef CGD_UNDEF_AVX2
+#undef __AVX2__
+#undef CGD_UNDEF_AVX2
+#endif
+#ifdef CGD_UNDEF_FMA
+#undef __FMA__
+#undef CGD_UNDEF_FMA
+#endif
+#ifdef CGD_UNDEF_AVX512F
+#undef __AVX512F__
+#undef CGD_UNDEF_AVX512F
+#endif
+#elif defined(__x86_64__)
 #include <immintrin.h>
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,avx512f")

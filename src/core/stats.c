@@ -413,14 +413,29 @@ static int gibbs_eval(const char *what, cgd_eval_fn f0, void *ctx, size_t n, con
 
 /* Minimum of f over n values (+inf when all are +inf, i.e. ρ vanishes on them); NaN or
  * -inf make the law undefined, while +inf is simply a zero weight. */
-static int gibbs_min(const char *what, const double *f, size_t n, double *fmin, cgd_error *err) {
+/* A NaN or -inf from f0 is a usage error (CGD_EUSAGE, exit 2), like an expression that
+ * does not parse: f0 is the caller's objective (an option) and it is undefined on the
+ * range the caller asked for; the message names the first such node (x has dim
+ * coordinates per node). */
+static int gibbs_min(const char *what, const double *f, const double *x, int dim, size_t n,
+                     double *fmin, cgd_error *err) {
   double mn = INFINITY;
-  int bad = 0;
+  size_t bad = n;
   for (size_t i = 0; i < n; i++) {
-    bad |= isnan(f[i]) || f[i] == -INFINITY;
+    if (bad == n && (isnan(f[i]) || f[i] == -INFINITY)) bad = i;
     mn = f[i] < mn ? f[i] : mn;
   }
-  if (bad) return cgd_fail(err, CGD_EDATA, "%s: f0 returned NaN or -inf at a quadrature node", what);
+  if (bad < n) {
+    if (dim == 1)
+      return cgd_fail(err, CGD_EUSAGE,
+                      "%s: f0 is %s at x = %.17g (a quadrature node of the histogram range): "
+                      "f0 must be defined on the whole range",
+                      what, isnan(f[bad]) ? "NaN" : "-inf", x[bad]);
+    return cgd_fail(err, CGD_EUSAGE,
+                    "%s: f0 is %s at (x, y) = (%.17g, %.17g) (a quadrature node of the "
+                    "histogram range): f0 must be defined on the whole range",
+                    what, isnan(f[bad]) ? "NaN" : "-inf", x[2 * bad], x[2 * bad + 1]);
+  }
   *fmin = mn;
   return CGD_OK;
 }
@@ -452,9 +467,9 @@ int cgd_gibbs_bins_1d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, doub
   }
   double fmin = 0.0;
   rc = gibbs_eval(what, f0, ctx, npts, x, f, err);
-  if (!rc) rc = gibbs_min(what, f, npts, &fmin, err);
+  if (!rc) rc = gibbs_min(what, f, x, 1, npts, &fmin, err);
   if (!rc && fmin == INFINITY)
-    rc = cgd_fail(err, CGD_EDATA, "%s: f0 is +inf at every quadrature node", what);
+    rc = cgd_fail(err, CGD_EUSAGE, "%s: f0 is +inf at every quadrature node", what);
   if (!rc) {
     for (size_t i = 0; i < npts; i++) f[i] = exp(-beta * (f[i] - fmin));
     /* Every sub-interval has the same width, so its Jacobian h/2 cancels in the
@@ -530,7 +545,7 @@ int cgd_gibbs_bins_2d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, doub
         }
     }
     rc = gibbs_eval(what, f0, ctx, npts, pts, f, err);
-    if (!rc) rc = gibbs_min(what, f, npts, &rowmin[i], err);
+    if (!rc) rc = gibbs_min(what, f, pts, 2, npts, &rowmin[i], err);
     if (rc) goto done;
     if (rowmin[i] == INFINITY) {
       /* A row where ρ vanishes is legitimate as long as another row carries mass. */
@@ -554,7 +569,7 @@ int cgd_gibbs_bins_2d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, doub
   double gmin = INFINITY;
   for (size_t i = 0; i < nx; i++) gmin = rowmin[i] < gmin ? rowmin[i] : gmin;
   if (gmin == INFINITY) {
-    rc = cgd_fail(err, CGD_EDATA, "%s: f0 is +inf at every quadrature node", what);
+    rc = cgd_fail(err, CGD_EUSAGE, "%s: f0 is +inf at every quadrature node", what);
     goto done;
   }
   double tot = 0.0;

@@ -3,11 +3,17 @@
 #include <csv.h>
 #include <ctype.h>
 #include <errno.h>
+#include <float.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include "chaosgd/limits.h"
+#include "chaosgd/parse.h"
 #include "chaosgd/rng.h"
 #include "chaosgd/sha256.h"
 
@@ -45,32 +51,46 @@ static void show_field(const char *s, size_t len, char *out, size_t outsz) {
   out[o] = '\0';
 }
 
-typedef enum { TOK_NUMBER, TOK_EMPTY, TOK_TEXT, TOK_NONFINITE, TOK_OVERFLOW } tok_kind;
+typedef enum {
+  TOK_NUMBER, TOK_EMPTY, TOK_TEXT, TOK_NONFINITE, TOK_OVERFLOW, TOK_UNDERFLOW
+} tok_kind;
 
-/* Whole-field strtod: surrounding blanks allowed, anything else left over makes the
- * field text. strtod reads "nan", "inf" and overflows to inf, none of which a
- * regression can use, so they are classified apart to give a precise message.
- * s must be NUL-terminated at s[len] (CSV_APPEND_NULL), so strtod cannot run past the
- * field, and an embedded NUL stops it early and is caught by the end check.
- * strtod follows LC_NUMERIC; the library never calls setlocale, so '.' is the decimal
- * point unless the embedding program changes the locale. */
+/* "nan", "inf", "infinity" in any case with an optional sign: spelled-out non-finite
+ * values get their own message (they are a common export artefact). */
+static int spells_nonfinite(const char *s, size_t len) {
+  if (len && (*s == '+' || *s == '-')) s++, len--;
+  static const char *const words[] = {"nan", "inf", "infinity"};
+  for (size_t w = 0; w < 3; w++)
+    if (strlen(words[w]) == len && strncasecmp(s, words[w], len) == 0) return 1;
+  return 0;
+}
+
+/* A whole field as a number through the one strict parser (chaosgd/parse.h), after
+ * removing surrounding blanks (padding that spreadsheets and fixed-width exports add).
+ * s is NUL-terminated at s[len] (CSV_APPEND_NULL) and the parser must consume exactly the
+ * trimmed field: an embedded NUL, trailing text ("6x", "0.1-0.2") or hex makes it text.
+ * Decimal point '.' always: the strict parser checks its own grammar, so a locale with ','
+ * makes numbers fail loudly rather than read differently. */
 static tok_kind parse_number(const char *s, size_t len, double *v) {
   size_t a = 0, b = len;
   while (a < b && (s[a] == ' ' || s[a] == '\t')) a++;
   while (b > a && (s[b - 1] == ' ' || s[b - 1] == '\t')) b--;
   if (a == b) return TOK_EMPTY;
-  /* strtod would also skip \r, \f, \v and \n; those are damage, not padding. */
-  if (isspace((unsigned char)s[a])) return TOK_TEXT;
-  char *end;
-  errno = 0;
-  double x = strtod(s + a, &end);
-  if (end != s + b) return TOK_TEXT;
-  if (isnan(x)) return TOK_NONFINITE;
-  if (isinf(x)) return errno == ERANGE ? TOK_OVERFLOW : TOK_NONFINITE;
-  /* Underflow (ERANGE with a tiny or zero result) is accepted: the value is finite and
-   * as close as a double gets. */
-  *v = x;
-  return TOK_NUMBER;
+  const char *end;
+  double x;
+  cgd_parse_code c = cgd_parse_double_prefix(s + a, &x, &end);
+  if (c == CGD_PARSE_OK && end == s + b) {
+    *v = x;
+    return TOK_NUMBER;
+  }
+  if (c == CGD_PARSE_RANGE) {
+    /* A range error is only reported as such when the field is nothing but a decimal
+     * number (else it is text); strtod then tells overflow (inf) from underflow (0). */
+    if (strspn(s + a, "0123456789+-.eE") < b - a) return TOK_TEXT;
+    return isinf(strtod(s + a, NULL)) ? TOK_OVERFLOW : TOK_UNDERFLOW;
+  }
+  if (spells_nonfinite(s + a, b - a)) return TOK_NONFINITE;
+  return TOK_TEXT;
 }
 
 /* ------------------------------------------------------------------ parsing state */
@@ -85,12 +105,15 @@ typedef struct {
   size_t bad_col;      /* its 1-based column, 0 = none */
   char bad_show[SHOW_MAX * 4 + 8];
   int nomem;
+  size_t max_store;    /* fields stored per line once the column count is known (0: all) */
 } line_state;
 
 static void on_field(void *s, size_t len, void *data) {
   line_state *L = data;
   L->nf++;
-  if (L->nomem) return;
+  /* A ragged line is an error whatever its extra fields hold; not storing them keeps a
+   * hostile line of millions of fields from growing the buffer. */
+  if (L->nomem || (L->max_store && L->nf > L->max_store)) return;
   if (L->nf > L->vcap) {
     size_t cap = L->vcap ? 2 * L->vcap : 16;
     double *v = realloc(L->vals, cap * sizeof *v);
@@ -146,44 +169,81 @@ static size_t squeeze_blanks(const char *s, size_t n, char *out) {
   return o;
 }
 
-static int read_all(const char *path, char **buf, size_t *len, cgd_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f)
-    return cgd_fail(err, CGD_EDATA, "%s: cannot open data file: %s", short_path(path),
-                    strerror(errno));
-  size_t cap = 1 << 16, n = 0;
+/* Read a whole file, never more than limit bytes: a regular file larger than that is
+ * refused from its size before anything is allocated; anything else (a pipe, a device
+ * such as /dev/zero) is read until it ends or passes the limit. */
+static int read_all(const char *path, uint64_t limit, char **buf, size_t *len,
+                    cgd_error *err) {
+  const char *P = short_path(path);
+  FILE *f = cgd_open_input(path);
+  if (!f) return cgd_fail(err, CGD_EDATA, "%s: cannot open data file: %s", P, strerror(errno));
+  struct stat st;
+  if (fstat(fileno(f), &st) != 0) {
+    int e = errno;
+    fclose(f);
+    return cgd_fail(err, CGD_EDATA, "%s: cannot stat data file: %s", P, strerror(e));
+  }
+  if (S_ISDIR(st.st_mode)) {
+    fclose(f);
+    return cgd_fail(err, CGD_EDATA, "%s: is a directory, not a data file", P);
+  }
+  const int regular = S_ISREG(st.st_mode);
+  char what[400];
+  if (regular && (uint64_t)st.st_size > limit) {
+    fclose(f);
+    snprintf(what, sizeof what, "%s: reading the data file", P);
+    return cgd_mem_check((uint64_t)st.st_size, limit, CGD_EDATA, what, err);
+  }
+  /* Regular files: one allocation of the right size (+1 to see the end). Reading stops
+   * one byte past the limit (lim1), which is how an endless input is recognised. */
+  const uint64_t lim1 = limit == UINT64_MAX ? UINT64_MAX : limit + 1;
+  size_t cap = regular ? (size_t)st.st_size + 1 : (size_t)1 << 16, n = 0;
+  if (cap > lim1) cap = (size_t)lim1;
+  if (cap < 64) cap = 64;
   char *b = malloc(cap);
   if (!b) {
     fclose(f);
-    return cgd_fail(err, CGD_ENOMEM, "%s: out of memory reading the file", short_path(path));
+    return cgd_fail(err, CGD_ENOMEM, "%s: out of memory reading the file", P);
   }
   for (;;) {
     if (n == cap) {
-      if (cap > SIZE_MAX / 2) {
-        free(b);
-        fclose(f);
-        return cgd_fail(err, CGD_EDATA, "%s: file too large", short_path(path));
-      }
-      char *nb = realloc(b, cap * 2);
+      if ((uint64_t)n > limit) break; /* read one byte past the limit: refused below */
+      size_t ncap = cap > SIZE_MAX / 2 ? SIZE_MAX : cap * 2;
+      if ((uint64_t)ncap > lim1) ncap = (size_t)lim1;
+      char *nb = realloc(b, ncap);
       if (!nb) {
         free(b);
         fclose(f);
-        return cgd_fail(err, CGD_ENOMEM, "%s: out of memory reading the file",
-                        short_path(path));
+        return cgd_fail(err, CGD_ENOMEM, "%s: out of memory reading the file", P);
       }
       b = nb;
-      cap *= 2;
+      cap = ncap;
     }
     size_t got = fread(b + n, 1, cap - n, f);
+    /* A NUL byte makes the file an error (not text) wherever it is, so reading stops
+     * there: /dev/zero or a binary file is refused at once, not after the limit. */
+    const int has_nul = got && memchr(b + n, '\0', got) != NULL;
     n += got;
-    if (got == 0) break;
+    if (got == 0 || has_nul) break;
   }
   int bad = ferror(f);
   int saved = errno;
   fclose(f);
   if (bad) {
     free(b);
-    return cgd_fail(err, CGD_EDATA, "%s: read error: %s", short_path(path), strerror(saved));
+    return cgd_fail(err, CGD_EDATA, "%s: read error: %s", P, strerror(saved));
+  }
+  if ((uint64_t)n > limit && !memchr(b, '\0', n)) {
+    free(b);
+    char a[32];
+    if (!regular)
+      return cgd_fail(err, CGD_EDATA,
+                      "%s: is not a regular file and did not end within the memory limit of "
+                      "%s (raise it with --max-memory, or copy the data to a file)",
+                      P, cgd_mem_format(limit, a, sizeof a));
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: grew past the memory limit of %s while being read", P,
+                    cgd_mem_format(limit, a, sizeof a));
   }
   *buf = b;
   *len = n;
@@ -191,6 +251,22 @@ static int read_all(const char *path, char **buf, size_t *len, cgd_error *err) {
 }
 
 /* ------------------------------------------------------------------ load */
+
+uint64_t cgd_dataset_memory_bytes(uint64_t n, uint64_t ncols) {
+  return cgd_mem_mul(cgd_mem_mul(cgd_mem_mul(n, ncols), sizeof(double)), 2);
+}
+
+static void add_warning(cgd_dataset *ds, unsigned flag, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void add_warning(cgd_dataset *ds, unsigned flag, const char *fmt, ...) {
+  ds->warn_flags |= flag;
+  if (ds->nwarnings == CGD_DATASET_MAX_WARNINGS) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(ds->warnings[ds->nwarnings++], CGD_DATASET_WARNING_LEN, fmt, ap);
+  va_end(ap);
+}
 
 static cgd_dataset *dataset_alloc(size_t n, size_t d) {
   cgd_dataset *ds = calloc(1, sizeof *ds);
@@ -212,36 +288,136 @@ static cgd_dataset *dataset_alloc(size_t n, size_t d) {
 }
 
 typedef struct {
-  char *buf;        /* file bytes */
   char *scratch;    /* squeezed copy of a line (whitespace mode) */
-  double *cells;    /* nrows × ncols values, row-major */
-  size_t ncells_cap;
+  cgd_dataset *ds;  /* allocated for an upper bound of rows at the first data row */
   line_state L;
   struct csv_parser parser;
   int parser_live;
 } load_state;
 
 static void load_state_free(load_state *S) {
-  free(S->buf);
   free(S->scratch);
-  free(S->cells);
   free(S->L.vals);
+  cgd_dataset_free(S->ds);
   if (S->parser_live) csv_free(&S->parser);
 }
 
-static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_error *err,
+static size_t count_byte(const char *p, size_t n, char c) {
+  size_t k = 0;
+  for (const char *q = p, *e = p + n; (q = memchr(q, c, (size_t)(e - q))) != NULL; q++) k++;
+  return k;
+}
+
+/* Upper bound of the fields on a line, for the memory check before it is parsed. */
+static size_t max_fields(const char *line, size_t n, char delim) {
+  if (delim != ' ') return count_byte(line, n, delim) + 1;
+  return n / 2 + 1; /* at least one blank between two fields */
+}
+
+/* A NUL byte is never part of a text data file (before, text after it could be read or
+ * ignored depending on the field). Reported with its line and column, the column counted
+ * with the delimiter rule of the file's first non-blank line. */
+static int nul_error(const char *P, const char *p, size_t start, const char *nul, size_t len,
+                     cgd_error *err) {
+  size_t line = 1, ls = 0;
+  for (size_t i = 0; i < (size_t)(nul - p); i++)
+    if (p[i] == '\n') line++, ls = i + 1;
+  if (ls < start) ls = start;
+  /* the delimiter, from the first non-blank line (same rule as the loader) */
+  char delim = ' ';
+  for (size_t q = start; q < len;) {
+    const char *e = memchr(p + q, '\n', len - q);
+    size_t n = (e ? (size_t)(e - p) : len) - q;
+    if (!is_blank(p + q, n)) {
+      if (memchr(p + q, '\t', n)) delim = '\t';
+      else if (memchr(p + q, ',', n)) delim = ',';
+      else if (memchr(p + q, ';', n)) delim = ';';
+      break;
+    }
+    q += n + 1;
+  }
+  const size_t at = (size_t)(nul - p);
+  size_t col = 1, fs = ls;
+  if (delim == ' ') { /* fields are runs of non-blanks */
+    int seen = 0, prev_blank = 0;
+    for (size_t i = ls; i < at; i++) {
+      const int blank = p[i] == ' ' || p[i] == '\t';
+      if (!blank) {
+        if (!seen) fs = i;
+        else if (prev_blank) col++, fs = i;
+        seen = 1;
+      }
+      prev_blank = blank;
+    }
+    if (!seen) fs = at;
+    else if (prev_blank) col++, fs = at;
+  } else {
+    for (size_t i = ls; i < at; i++)
+      if (p[i] == delim) col++, fs = i + 1;
+  }
+  size_t fe = fs;
+  while (fe < len && p[fe] != '\n' && p[fe] != '\r' && p[fe] != (delim == ' ' ? '\t' : delim) &&
+         !(delim == ' ' && p[fe] == ' '))
+    fe++;
+  char show[SHOW_MAX * 4 + 8];
+  show_field(p + fs, fe - fs, show, sizeof show);
+  return cgd_fail(err, CGD_EDATA,
+                  "%s: line %zu, column %zu: NUL byte in field \"%s\" (not a text data file)",
+                  P, line, col, show);
+}
+
+/* After loading: a constant target is an error (or a warning when allowed), constant
+ * inputs are warnings. Columns are named by their number in the file. */
+static int check_constant_columns(cgd_dataset *ds, const char *P, size_t tcol,
+                                  int allow_constant_target, cgd_error *err) {
+  int yconst = 1;
+  for (size_t i = 1; i < ds->n && yconst; i++) yconst = ds->y[i] == ds->y[0];
+  if (yconst) {
+    if (!allow_constant_target)
+      return cgd_fail(err, CGD_EDATA,
+                      "%s: target column %zu is constant (every row is %.17g): there is "
+                      "nothing to fit",
+                      P, tcol, ds->y[0]);
+    add_warning(ds, CGD_DATA_WARN_CONSTANT_TARGET,
+                "target column %zu is constant (every row is %.17g): there is nothing to fit",
+                tcol, ds->y[0]);
+  }
+  char list[160];
+  size_t nconst = 0, o = 0, first = 0;
+  double first_val = 0;
+  list[0] = '\0';
+  for (size_t j = 0; j < ds->d; j++) {
+    int c = 1;
+    for (size_t i = 1; i < ds->n && c; i++) c = ds->X[i * ds->d + j] == ds->X[j];
+    if (!c) continue;
+    size_t fc = j + 1 < tcol ? j + 1 : j + 2; /* column number in the file */
+    if (!nconst++) first = fc, first_val = ds->X[j];
+    if (o + 24 < sizeof list) o += (size_t)snprintf(list + o, sizeof list - o, "%s%zu", o ? ", " : "", fc);
+    else if (o + 5 < sizeof list && list[o - 1] != '.') o += (size_t)snprintf(list + o, sizeof list - o, ", ...");
+  }
+  if (nconst == 1)
+    add_warning(ds, CGD_DATA_WARN_CONSTANT_INPUT,
+                "input column %zu is constant (every row is %.17g): it carries no information",
+                first, first_val);
+  else if (nconst > 1)
+    add_warning(ds, CGD_DATA_WARN_CONSTANT_INPUT,
+                "%zu input columns are constant (%s): they carry no information", nconst, list);
+  return CGD_OK;
+}
+
+/* Parse len bytes (p need not be NUL-terminated). budget: memory this may allocate. */
+static int load_body(const char *path, const char *p, size_t len, uint64_t budget,
+                     const cgd_dataset_opts *o, cgd_dataset **out, cgd_error *err,
                      load_state *S) {
   const char *P = short_path(path);
-  size_t len = 0;
-  int rc = read_all(path, &S->buf, &len, err);
-  if (rc != CGD_OK) return rc;
+  const int target_col = o->target_col;
   if (len == 0) return cgd_fail(err, CGD_EDATA, "%s: empty file", P);
 
   uint8_t digest[32];
   char hex[65];
   /* Hashing the bytes that are parsed (not re-reading the file) ties the recorded
    * fingerprint to exactly the data used. */
-  cgd_sha256(S->buf, len, digest);
+  cgd_sha256(p, len, digest);
   cgd_sha256_hex(digest, hex);
 
   if (csv_init(&S->parser, CSV_APPEND_NULL) != 0)
@@ -249,13 +425,14 @@ static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_er
   S->parser_live = 1;
   csv_set_term_func(&S->parser, never_term);
 
-  const char *p = S->buf;
   size_t pos = 0;
   /* A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field. */
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) pos = 3;
+  const char *nul = memchr(p, '\0', len);
+  if (nul) return nul_error(P, p, pos, nul, len, err);
 
   char delim = 0;            /* 0 until the first non-blank line; ' ' = runs of blanks */
-  size_t ncols = 0, nrows = 0, tcol = 0;
+  size_t ncols = 0, nrows = 0, tcol = 0, rows_cap = 0;
   size_t first_line = 0;     /* line number of the first non-blank line */
   size_t blank_after = 0;    /* first blank line after content, 0 = none pending */
   int has_header = 0;
@@ -293,6 +470,14 @@ static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_er
       else if (memchr(line, ';', n)) delim = ';';
       else delim = ' ';
       csv_set_delim(&S->parser, (unsigned char)(delim == ' ' ? '\t' : delim));
+      /* The first line's values are held before the column count is known. */
+      char what[400];
+      snprintf(what, sizeof what, "%s: line %zu (up to %zu fields)", P, lineno,
+               max_fields(line, n, delim));
+      int rc = cgd_mem_check(cgd_mem_add(cgd_mem_mul(max_fields(line, n, delim), 8),
+                                         delim == ' ' ? n : 0),
+                             budget, CGD_EDATA, what, err);
+      if (rc) return rc;
     }
     const char *feed = line;
     size_t nfeed = n;
@@ -314,6 +499,7 @@ static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_er
     if (!first_line) {
       first_line = lineno;
       ncols = L->nf;
+      L->max_store = ncols;
       if (ncols < 2)
         return cgd_fail(err, CGD_EDATA,
                         "%s: line %zu: 1 column found (delimiter %s); need at least 2 "
@@ -362,25 +548,38 @@ static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_er
         return cgd_fail(err, CGD_EDATA,
                         "%s: line %zu, column %zu: value \"%s\" overflows a double", P,
                         lineno, L->bad_col, L->bad_show);
+      case TOK_UNDERFLOW:
+        return cgd_fail(err, CGD_EDATA,
+                        "%s: line %zu, column %zu: value \"%s\" underflows a double (it "
+                        "would read as 0)",
+                        P, lineno, L->bad_col, L->bad_show);
       default:
         return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: non-numeric field \"%s\"",
                         P, lineno, L->bad_col, L->bad_show);
       }
     }
 
-    if ((nrows + 1) * ncols > S->ncells_cap) {
-      size_t cap = S->ncells_cap ? S->ncells_cap : 1024 * ncols;
-      while (cap < (nrows + 1) * ncols) {
-        if (cap > SIZE_MAX / 2 / sizeof(double))
-          return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: too many values", P, lineno);
-        cap *= 2;
-      }
-      double *c = realloc(S->cells, cap * sizeof *c);
-      if (!c) return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: out of memory", P, lineno);
-      S->cells = c;
-      S->ncells_cap = cap;
+    if (!S->ds) {
+      /* Every remaining line could be a row: that bounds the matrix, which is checked
+       * against the memory limit and allocated once (no doubling, no copy). */
+      rows_cap = 1;
+      if (pos < len) rows_cap += count_byte(p + pos, len - pos, '\n') + (p[len - 1] != '\n');
+      char what[400];
+      snprintf(what, sizeof what, "%s: a matrix of up to %zu rows x %zu columns", P,
+               rows_cap, ncols);
+      int rc = cgd_mem_check(cgd_mem_mul(cgd_mem_mul(rows_cap, ncols), sizeof(double)),
+                             budget, CGD_EDATA, what, err);
+      if (rc) return rc;
+      S->ds = dataset_alloc(rows_cap, ncols - 1);
+      if (!S->ds)
+        return cgd_fail(err, CGD_ENOMEM, "%s: out of memory for %zu rows x %zu columns", P,
+                        rows_cap, ncols);
     }
-    memcpy(S->cells + nrows * ncols, L->vals, ncols * sizeof(double));
+    double *x = S->ds->X + nrows * (ncols - 1);
+    for (size_t j = 0, k = 0; j < ncols; j++) {
+      if (j + 1 == tcol) S->ds->y[nrows] = L->vals[j];
+      else x[k++] = L->vals[j];
+    }
     nrows++;
   }
 
@@ -390,34 +589,66 @@ static int load_body(const char *path, int target_col, cgd_dataset **out, cgd_er
                     "%s: line %zu: %zu data row%s%s, need at least 2", P, lineno, nrows,
                     nrows == 1 ? "" : "s", has_header ? " after the header" : "");
 
-  cgd_dataset *ds = dataset_alloc(nrows, ncols - 1);
-  if (!ds) return cgd_fail(err, CGD_ENOMEM, "%s: out of memory for %zu rows", P, nrows);
-  for (size_t i = 0; i < nrows; i++) {
-    const double *row = S->cells + i * ncols;
-    double *x = ds->X + i * ds->d;
-    for (size_t j = 0, k = 0; j < ncols; j++) {
-      if (j + 1 == tcol) ds->y[i] = row[j];
-      else x[k++] = row[j];
-    }
+  cgd_dataset *ds = S->ds;
+  ds->n = nrows;
+  if (nrows < rows_cap) { /* give back the rows reserved for header and blank lines */
+    double *X = realloc(ds->X, nrows * ds->d * sizeof *X);
+    if (X) ds->X = X;
+    double *y = realloc(ds->y, nrows * sizeof *y);
+    if (y) ds->y = y;
   }
   ds->has_header = has_header;
+  ds->target_col = tcol;
   memcpy(ds->sha256, hex, sizeof ds->sha256);
   snprintf(ds->path, sizeof ds->path, "%s", path);
+  int rc = check_constant_columns(ds, P, tcol, o->allow_constant_target, err);
+  if (rc) return rc;
+  S->ds = NULL;
   *out = ds;
   return CGD_OK;
 }
 
-int cgd_dataset_load(const char *path, int target_col, cgd_dataset **out, cgd_error *err) {
+static int load_common(const char *path, const char *buf, size_t len, int from_file,
+                       const cgd_dataset_opts *opts, cgd_dataset **out, cgd_error *err) {
   if (!out) return cgd_fail(err, CGD_EUSAGE, "cgd_dataset_load: out is NULL");
   *out = NULL;
   if (!path || !*path) return cgd_fail(err, CGD_EUSAGE, "cgd_dataset_load: no path given");
   if (strlen(path) >= sizeof((cgd_dataset *)0)->path)
     return cgd_fail(err, CGD_EDATA, "%s: path too long", short_path(path));
+  cgd_dataset_opts o = {0};
+  if (opts) o = *opts;
+  uint64_t limit = o.max_bytes ? o.max_bytes : cgd_default_max_memory();
+  char *owned = NULL;
+  if (from_file) {
+    int rc = read_all(path, limit, &owned, &len, err);
+    if (rc) return rc;
+    buf = owned;
+  } else if (!buf && len) {
+    return cgd_fail(err, CGD_EUSAGE, "cgd_dataset_load_mem: NULL buffer");
+  }
+  /* The file's bytes stay in memory while the matrix is built: both count. */
+  uint64_t budget = !from_file ? limit : len < limit ? limit - len : 0;
   load_state S;
   memset(&S, 0, sizeof S);
-  int rc = load_body(path, target_col, out, err, &S);
+  int rc = load_body(path, buf ? buf : "", len, budget, &o, out, err, &S);
   load_state_free(&S);
+  free(owned);
   return rc;
+}
+
+int cgd_dataset_load_opts(const char *path, const cgd_dataset_opts *opts, cgd_dataset **out,
+                          cgd_error *err) {
+  return load_common(path, NULL, 0, 1, opts, out, err);
+}
+
+int cgd_dataset_load_mem(const char *name, const char *buf, size_t len,
+                         const cgd_dataset_opts *opts, cgd_dataset **out, cgd_error *err) {
+  return load_common(name, buf, len, 0, opts, out, err);
+}
+
+int cgd_dataset_load(const char *path, int target_col, cgd_dataset **out, cgd_error *err) {
+  cgd_dataset_opts o = {.target_col = target_col};
+  return cgd_dataset_load_opts(path, &o, out, err);
 }
 
 /* ------------------------------------------------------------------ standardize */
@@ -425,7 +656,12 @@ int cgd_dataset_load(const char *path, int target_col, cgd_dataset **out, cgd_er
 /* Two passes (mean, then squared deviations) rather than a running formula: the
  * columns are in memory and this is the most accurate simple choice. A column whose
  * values are all equal is detected exactly (min == max) so that rounding in the mean
- * cannot produce a tiny non-zero std that would blow the column up. */
+ * cannot produce a tiny non-zero std that would blow the column up.
+ * Returns COL_OK, COL_CONSTANT (min == max, or a spread whose std underflows: sd = 0) or
+ * COL_OVERFLOW (the sum, or the sum of squared deviations, is not finite: the statistics
+ * would be meaningless; before this check a NaN variance silently became std 0). */
+enum { COL_OK, COL_CONSTANT, COL_TINY, COL_OVERFLOW };
+
 static int column_stats(const double *v, size_t n, size_t stride, double *mean, double *sd) {
   double lo = v[0], hi = v[0], s = 0.0;
   for (size_t i = 0; i < n; i++) {
@@ -437,20 +673,33 @@ static int column_stats(const double *v, size_t n, size_t stride, double *mean, 
   if (lo == hi) {
     *mean = lo;
     *sd = 0.0;
-    return 1;
+    return COL_CONSTANT;
   }
   double m = s / (double)n, ss = 0.0, c = 0.0;
+  if (!isfinite(m)) return COL_OVERFLOW;
   for (size_t i = 0; i < n; i++) {
     double dx = v[i * stride] - m;
     ss += dx * dx;
     c += dx;
   }
+  if (!isfinite(ss) || !isfinite(c * c)) return COL_OVERFLOW;
   /* Corrected two-pass: subtracting (sum of deviations)^2 / n removes the error of the
    * rounded mean (Chan, Golub & LeVeque). */
   double var = (ss - c * c / (double)n) / (double)n;
   *mean = m;
   *sd = var > 0.0 ? sqrt(var) : 0.0;
-  return isfinite(m) && isfinite(*sd);
+  /* Dividing by a subnormal std would overflow; such a column is constant for any
+   * practical purpose and is treated as one (with a warning). */
+  if (!(*sd >= DBL_MIN)) {
+    *sd = 0.0;
+    return COL_TINY;
+  }
+  return COL_OK;
+}
+
+/* Column number in the file of input j (0-based), for messages. */
+static size_t file_column(const cgd_dataset *ds, size_t j) {
+  return ds->target_col && j + 1 >= ds->target_col ? j + 2 : j + 1;
 }
 
 int cgd_dataset_standardize(cgd_dataset *ds, cgd_error *err) {
@@ -468,19 +717,28 @@ int cgd_dataset_standardize(cgd_dataset *ds, cgd_error *err) {
     return cgd_fail(err, CGD_ENOMEM, "out of memory standardizing %zu columns", ds->d);
   }
   double ym, ys;
+  size_t ntiny = 0, tiny_first = 0;
   for (size_t j = 0; j < ds->d; j++) {
-    if (!column_stats(ds->X + j, ds->n, ds->d, &mu[j], &sd[j])) {
+    int st = column_stats(ds->X + j, ds->n, ds->d, &mu[j], &sd[j]);
+    if (st == COL_OVERFLOW) {
       free(mu);
       free(sd);
-      return cgd_fail(err, CGD_EDATA, "%s: input column %zu: values too large to standardize",
-                      short_path(ds->path), j + 1);
+      return cgd_fail(err, CGD_EDATA,
+                      "%s: column %zu: values too large to standardize (their mean or sum of "
+                      "squared deviations overflows a double; rescale the column)",
+                      short_path(ds->path), file_column(ds, j));
     }
+    if (st == COL_TINY && !ntiny++) tiny_first = file_column(ds, j);
   }
-  if (!column_stats(ds->y, ds->n, 1, &ym, &ys)) {
+  int yst = column_stats(ds->y, ds->n, 1, &ym, &ys);
+  if (yst == COL_OVERFLOW) {
     free(mu);
     free(sd);
-    return cgd_fail(err, CGD_EDATA, "%s: target: values too large to standardize",
-                    short_path(ds->path));
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: column %zu (the target): values too large to standardize (their "
+                    "mean or sum of squared deviations overflows a double; rescale the "
+                    "column)",
+                    short_path(ds->path), ds->target_col);
   }
   /* Only modify the data once every statistic is known to be valid. */
   for (size_t i = 0; i < ds->n; i++) {
@@ -492,6 +750,16 @@ int cgd_dataset_standardize(cgd_dataset *ds, cgd_error *err) {
     ds->y[i] -= ym;
     if (ys > 0.0) ds->y[i] /= ys;
   }
+  if (ntiny)
+    add_warning(ds, CGD_DATA_WARN_TINY_SPREAD,
+                "%zu input column%s (the first is column %zu) var%s by less than a standard "
+                "deviation of %g: centred but not scaled, like a constant column",
+                ntiny, ntiny == 1 ? "" : "s", tiny_first, ntiny == 1 ? "ies" : "y", DBL_MIN);
+  if (yst == COL_TINY)
+    add_warning(ds, CGD_DATA_WARN_TINY_SPREAD,
+                "the target varies by less than a standard deviation of %g: centred but not "
+                "scaled",
+                DBL_MIN);
   free(ds->x_mean);
   free(ds->x_std);
   ds->x_mean = mu;
@@ -519,6 +787,10 @@ static cgd_dataset *subset(const cgd_dataset *ds, const unsigned char *in_test, 
   s->y_mean = ds->y_mean;
   s->y_std = ds->y_std;
   s->has_header = ds->has_header;
+  s->target_col = ds->target_col;
+  s->warn_flags = ds->warn_flags;
+  s->nwarnings = ds->nwarnings;
+  memcpy(s->warnings, ds->warnings, sizeof s->warnings);
   memcpy(s->sha256, ds->sha256, sizeof s->sha256);
   memcpy(s->path, ds->path, sizeof s->path);
   if (ds->x_mean && ds->x_std) {
@@ -600,4 +872,88 @@ int cgd_sha256_file(const char *path, char hex[65], cgd_error *err) {
   cgd_sha256_final(&c, d);
   cgd_sha256_hex(d, hex);
   return CGD_OK;
+}
+
+/* ------------------------------------------------------------------ default data file */
+
+/* Records a candidate and says whether it is a readable regular file. */
+static int try_candidate(cgd_data_search *t, const char *path) {
+  if (t->n < CGD_DATA_SEARCH_MAX) snprintf(t->tried[t->n++], sizeof t->tried[0], "%.1000s", path);
+  struct stat st;
+  return stat(path, &st) == 0 && S_ISREG(st.st_mode) && access(path, R_OK) == 0;
+}
+
+/* Joins dir and name; 0 if the result would be cut (never look at a truncated path). */
+static int join(char *buf, size_t sz, const char *dir, const char *mid, const char *name) {
+  int w = snprintf(buf, sz, "%s%s%s", dir, mid, name);
+  return w >= 0 && (size_t)w < sz;
+}
+
+static int found(const char *path, char *out, size_t outsz, cgd_error *err) {
+  if ((size_t)snprintf(out, outsz, "%s", path) >= outsz)
+    return cgd_fail(err, CGD_EDATA, "%s: path too long", short_path(path));
+  return CGD_OK;
+}
+
+int cgd_dataset_find_default(const char *name, const char *exe, char *out, size_t outsz,
+                             cgd_data_search *tried, cgd_error *err) {
+  cgd_data_search local;
+  cgd_data_search *t = tried ? tried : &local;
+  t->n = 0;
+  if (!name || !*name || strchr(name, '/') || !out || !outsz)
+    return cgd_fail(err, CGD_EUSAGE, "cgd_dataset_find_default: bad arguments");
+  char cand[4096];
+  const char *env = getenv("CHAOSGD_DATA");
+  if (env && *env) {
+    struct stat st;
+    if (stat(env, &st) == 0 && S_ISDIR(st.st_mode)) {
+      if (join(cand, sizeof cand, env, "/", name) && try_candidate(t, cand)) return found(cand, out, outsz, err);
+    } else if (try_candidate(t, env)) {
+      return found(env, out, outsz, err);
+    }
+    /* An explicit choice that does not work is an error, not a reason to pick another
+     * file the user did not ask for. */
+    return cgd_fail(err, CGD_EDATA,
+                    "CHAOSGD_DATA=%.300s: no readable data file there (looked for %.300s)", env,
+                    t->n ? t->tried[0] : env);
+  }
+  if (join(cand, sizeof cand, "datasets/", "", name) && try_candidate(t, cand)) return found(cand, out, outsz, err);
+
+  char self[4096];
+  ssize_t k = -1;
+  if (exe && *exe) {
+    k = (ssize_t)snprintf(self, sizeof self, "%s", exe);
+    if ((size_t)k >= sizeof self) k = -1;
+  } else {
+    k = readlink("/proc/self/exe", self, sizeof self - 1);
+    if (k >= 0) self[k] = '\0';
+  }
+  if (k > 0) {
+    char *slash = strrchr(self, '/');
+    if (slash) {
+      *slash = '\0';
+      const char *dir = *self ? self : "/";
+      if (join(cand, sizeof cand, dir, "/../datasets/", name) && try_candidate(t, cand))
+        return found(cand, out, outsz, err);
+      if (join(cand, sizeof cand, dir, "/datasets/", name) && try_candidate(t, cand)) return found(cand, out, outsz, err);
+    }
+  }
+#ifdef CGD_SOURCE_DATADIR
+  if (join(cand, sizeof cand, CGD_SOURCE_DATADIR, "/", name) && try_candidate(t, cand)) return found(cand, out, outsz, err);
+#endif
+#ifdef CGD_INSTALL_DATADIR
+  if (join(cand, sizeof cand, CGD_INSTALL_DATADIR, "/", name) && try_candidate(t, cand)) return found(cand, out, outsz, err);
+#endif
+  char list[900];
+  size_t o = 0;
+  list[0] = '\0';
+  for (size_t i = 0; i < t->n && o + 4 < sizeof list; i++) {
+    int w = snprintf(list + o, sizeof list - o, "%s%s", i ? ", " : "", t->tried[i]);
+    if (w < 0) break;
+    o += (size_t)w;
+  }
+  return cgd_fail(err, CGD_EDATA,
+                  "%s not found; looked in: %s (run datasets/fetch.sh, or set CHAOSGD_DATA "
+                  "to the file or its folder)",
+                  name, list);
 }

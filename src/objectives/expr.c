@@ -8,6 +8,8 @@
  * buffer sized per call, so evaluation shares nothing between threads. */
 #include "chaosgd/expr.h"
 
+#include "chaosgd/parse.h"
+
 #include <ctype.h>
 #include <math.h>
 #include <stdarg.h>
@@ -28,6 +30,7 @@ typedef struct node {
   int a, b;     /* children (indices into the pool), -1 if absent */
   int var;      /* N_VAR: 0 = x, 1 = y */
   double num;   /* N_NUM */
+  size_t pos;   /* 0-based column of the operator or function name, for messages */
 } node;
 
 static const struct { const char *name; node_kind kind; } FUNCS[] = {
@@ -80,7 +83,7 @@ static int fail_at(parser *p, size_t pos, const char *fmt, ...) {
   return -1;
 }
 
-static int new_node(parser *p, node_kind k, int a, int b) {
+static int new_node(parser *p, node_kind k, int a, int b, size_t pos) {
   if (p->failed) return -1;
   if (p->n == MAX_NODES) return fail_at(p, p->pos, "expression too long (over %d nodes)", MAX_NODES);
   if (p->n == p->cap) {
@@ -101,6 +104,7 @@ static int new_node(parser *p, node_kind k, int a, int b) {
   nd->b = b;
   nd->var = 0;
   nd->num = 0;
+  nd->pos = pos;
   return (int)p->n++;
 }
 
@@ -119,12 +123,23 @@ static int parse_atom(parser *p) {
   const size_t start = p->pos;
   const char c = p->src[p->pos];
   if (isdigit((unsigned char)c) || c == '.') {
-    char *end;
-    double v = strtod(p->src + start, &end);
-    if (end == p->src + start) return fail_at(p, start, "expected a number");
-    if (!isfinite(v)) return fail_at(p, start, "number out of range");
+    /* The one strict number parser (chaosgd/parse.h): decimal only, finite, and a
+     * literal that underflows to zero is an error; a subnormal one is kept. */
+    const char *end;
+    double v;
+    cgd_parse_code pc = cgd_parse_double_prefix(p->src + start, &v, &end);
+    if (pc == CGD_PARSE_RANGE)
+      return fail_at(p, start, "number out of range (it overflows a double, or underflows to 0)");
+    if (pc != CGD_PARSE_OK) return fail_at(p, start, "expected a number");
     p->pos = (size_t)(end - p->src);
-    int id = new_node(p, N_NUM, -1, -1);
+    /* "2x", "0x1p3", "1.5.2", "1e": a number glued to more text is a typo, not a product. */
+    const char nx = p->src[p->pos];
+    if (is_name_char((unsigned char)nx) || nx == '.')
+      return fail_at(p, p->pos,
+                     "expected an operator between the number '%.*s' and '%c' (e.g. 2*x; "
+                     "numbers are decimal)",
+                     (int)(p->pos - start), p->src + start, nx);
+    int id = new_node(p, N_NUM, -1, -1, start);
     if (id >= 0) p->pool[id].num = v;
     return id;
   }
@@ -157,7 +172,7 @@ static int parse_atom(parser *p) {
           return fail_at(p, p->pos, "expected ')' closing the argument of '%s'",
                          FUNCS[f].name);
         p->pos++;
-        return new_node(p, FUNCS[f].kind, arg, -1);
+        return new_node(p, FUNCS[f].kind, arg, -1, start);
       }
     }
     if (call)
@@ -168,18 +183,18 @@ static int parse_atom(parser *p) {
       if (var >= p->nvars)
         return fail_at(p, start, "'y' used in a 1-D expression (the only variable is x)");
       if (var) p->uses_y = 1;
-      int id = new_node(p, N_VAR, -1, -1);
+      int id = new_node(p, N_VAR, -1, -1, start);
       if (id >= 0) p->pool[id].var = var;
       return id;
     }
     if (len == 2 && !strncmp(nm, "pi", 2)) {
-      int id = new_node(p, N_NUM, -1, -1);
+      int id = new_node(p, N_NUM, -1, -1, start);
       if (id >= 0) p->pool[id].num = M_PI;
       return id;
     }
     for (size_t k = 0; k < p->np; k++) {
       if (strlen(p->pnames[k]) == len && !strncmp(p->pnames[k], nm, len)) {
-        int id = new_node(p, N_NUM, -1, -1);
+        int id = new_node(p, N_NUM, -1, -1, start);
         if (id >= 0) p->pool[id].num = p->pvals[k];
         return id;
       }
@@ -197,10 +212,10 @@ static int parse_power(parser *p) {
   if (base < 0) return -1;
   skip_ws(p);
   if (p->src[p->pos] != '^') return base;
-  p->pos++;
+  const size_t at = p->pos++;
   int ex = parse_unary(p);
   if (ex < 0) return -1;
-  return new_node(p, N_POW, base, ex);
+  return new_node(p, N_POW, base, ex, at);
 }
 
 /* unary := ('+' | '-') unary | power */
@@ -210,9 +225,9 @@ static int parse_unary(parser *p) {
   int r;
   const char c = p->src[p->pos];
   if (c == '+' || c == '-') {
-    p->pos++;
+    const size_t at = p->pos++;
     int u = parse_unary(p);
-    r = (u < 0 || c == '+') ? u : new_node(p, N_NEG, u, -1);
+    r = (u < 0 || c == '+') ? u : new_node(p, N_NEG, u, -1, at);
   } else {
     r = parse_power(p);
   }
@@ -227,10 +242,10 @@ static int parse_term(parser *p) {
     skip_ws(p);
     const char c = p->src[p->pos];
     if (c != '*' && c != '/') return a;
-    p->pos++;
+    const size_t at = p->pos++;
     int b = parse_unary(p);
     if (b < 0) return -1;
-    a = new_node(p, c == '*' ? N_MUL : N_DIV, a, b);
+    a = new_node(p, c == '*' ? N_MUL : N_DIV, a, b, at);
   }
 }
 
@@ -242,13 +257,13 @@ static int parse_expr(parser *p) {
     skip_ws(p);
     const char c = p->src[p->pos];
     if (c != '+' && c != '-') break;
-    p->pos++;
+    const size_t at = p->pos++;
     int b = parse_term(p);
     if (b < 0) {
       a = -1;
       break;
     }
-    a = new_node(p, c == '+' ? N_ADD : N_SUB, a, b);
+    a = new_node(p, c == '+' ? N_ADD : N_SUB, a, b, at);
   }
   p->depth--;
   return a;
@@ -349,9 +364,11 @@ typedef struct instr {
   int dst, a, b; /* registers */
   int var;
   double c;
+  size_t pos;    /* source column of the operation (domain error messages) */
 } instr;
 
 struct cgd_expr {
+  char src[256]; /* the source (cut) for messages */
   int nvars;
   int uses_y;
   int nregs;
@@ -390,8 +407,10 @@ static void label(compiler *c, int id) {
   }
 }
 
-static void emit(compiler *c, op_kind op, int dst, int a, int b, double k, int var) {
+static void emit(compiler *c, op_kind op, int dst, int a, int b, double k, int var,
+                 size_t pos) {
   instr *in = &c->code[c->n++];
+  in->pos = pos;
   in->op = op;
   in->dst = dst;
   in->a = a;
@@ -420,13 +439,13 @@ static op_kind unary_op(node_kind k) {
 static void gen(compiler *c, int id, int r) {
   const node *nd = &c->pool[id];
   switch (nd->kind) {
-  case N_NUM: emit(c, I_CONST, r, -1, -1, nd->num, 0); return;
-  case N_VAR: emit(c, I_VAR, r, -1, -1, 0, nd->var); return;
+  case N_NUM: emit(c, I_CONST, r, -1, -1, nd->num, 0, nd->pos); return;
+  case N_VAR: emit(c, I_VAR, r, -1, -1, 0, nd->var, nd->pos); return;
   default: break;
   }
   if (nd->b < 0) {
     gen(c, nd->a, r);
-    emit(c, unary_op(nd->kind), r, r, -1, 0, 0);
+    emit(c, unary_op(nd->kind), r, r, -1, 0, 0, nd->pos);
     return;
   }
   if (is_num(c, nd->b)) {
@@ -437,11 +456,11 @@ static void gen(compiler *c, int id, int r) {
     }
     gen(c, nd->a, r);
     switch (nd->kind) {
-    case N_ADD: emit(c, I_ADDC, r, r, -1, k, 0); break;
-    case N_SUB: emit(c, I_ADDC, r, r, -1, -k, 0); break; /* u - k == u + (-k) exactly */
-    case N_MUL: emit(c, I_MULC, r, r, -1, k, 0); break;
-    case N_DIV: emit(c, I_DIVC, r, r, -1, k, 0); break;
-    default: emit(c, I_POWC, r, r, -1, k, 0); break;
+    case N_ADD: emit(c, I_ADDC, r, r, -1, k, 0, nd->pos); break;
+    case N_SUB: emit(c, I_ADDC, r, r, -1, -k, 0, nd->pos); break; /* u - k == u + (-k) exactly */
+    case N_MUL: emit(c, I_MULC, r, r, -1, k, 0, nd->pos); break;
+    case N_DIV: emit(c, I_DIVC, r, r, -1, k, 0, nd->pos); break;
+    default: emit(c, I_POWC, r, r, -1, k, 0, nd->pos); break;
     }
     return;
   }
@@ -449,11 +468,11 @@ static void gen(compiler *c, int id, int r) {
     const double k = c->pool[nd->a].num;
     gen(c, nd->b, r);
     switch (nd->kind) {
-    case N_ADD: emit(c, I_ADDC, r, r, -1, k, 0); break;
-    case N_SUB: emit(c, I_CSUB, r, r, -1, k, 0); break;
-    case N_MUL: emit(c, I_MULC, r, r, -1, k, 0); break;
-    case N_DIV: emit(c, I_CDIV, r, r, -1, k, 0); break;
-    default: emit(c, I_CPOW, r, r, -1, k, 0); break;
+    case N_ADD: emit(c, I_ADDC, r, r, -1, k, 0, nd->pos); break;
+    case N_SUB: emit(c, I_CSUB, r, r, -1, k, 0, nd->pos); break;
+    case N_MUL: emit(c, I_MULC, r, r, -1, k, 0, nd->pos); break;
+    case N_DIV: emit(c, I_CDIV, r, r, -1, k, 0, nd->pos); break;
+    default: emit(c, I_CPOW, r, r, -1, k, 0, nd->pos); break;
     }
     return;
   }
@@ -471,7 +490,7 @@ static void gen(compiler *c, int id, int r) {
   }
   op_kind op = nd->kind == N_ADD ? I_ADD : nd->kind == N_SUB ? I_SUB
              : nd->kind == N_MUL ? I_MUL : nd->kind == N_DIV ? I_DIV : I_POW;
-  emit(c, op, r, ra, rb, 0, 0);
+  emit(c, op, r, ra, rb, 0, 0, nd->pos);
 }
 
 static int valid_name(const char *s) {
@@ -558,6 +577,7 @@ int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
   gen(&c, root, 0);
   free(c.need);
   free(p.pool);
+  snprintf(e->src, sizeof e->src, "%s", src);
   e->nvars = nvars;
   e->uses_y = p.uses_y;
   e->nregs = c.nregs;
@@ -888,6 +908,37 @@ static void op_const_linear(const blk *B, op_kind op, reg *u, double c) {
   }
 }
 
+/* One instruction over the block of B->m points starting at point i0. */
+static inline void exec_instr(const blk *B, reg *regs, const instr *in, const double *x,
+                              size_t i0) {
+  const size_t m = B->m;
+  const int nv = B->nv, order = B->order;
+  reg *d = &regs[in->dst];
+  switch (in->op) {
+  case I_CONST:
+    for (size_t j = 0; j < m; j++) d->v[j] = in->c;
+    set_zero_derivs(B, d);
+    break;
+  case I_VAR: {
+    const double *xs = x + i0 * (size_t)nv + in->var;
+    for (size_t j = 0; j < m; j++) d->v[j] = xs[j * (size_t)nv];
+    set_zero_derivs(B, d);
+    if (order >= 1)
+      for (size_t j = 0; j < m; j++) d->g[in->var][j] = 1.0;
+    break;
+  }
+  case I_ADD: case I_SUB: case I_MUL: case I_DIV: case I_POW:
+    op_binary(B, in->op, d, &regs[in->a], &regs[in->b]);
+    break;
+  case I_ADDC: case I_CSUB: case I_MULC: case I_DIVC: case I_NEG:
+    op_const_linear(B, in->op, d, in->c);
+    break;
+  default:
+    op_unary(B, in->op, d, in->c);
+    break;
+  }
+}
+
 void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
                    double *h) {
   if (!e || n == 0) return;
@@ -920,33 +971,7 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
   for (size_t i0 = 0; i0 < n; i0 += bl) {
     const size_t m = n - i0 < bl ? n - i0 : bl;
     B.m = m;
-    for (size_t k = 0; k < e->ninstr; k++) {
-      const instr *in = &e->code[k];
-      reg *d = &regs[in->dst];
-      switch (in->op) {
-      case I_CONST:
-        for (size_t j = 0; j < m; j++) d->v[j] = in->c;
-        set_zero_derivs(&B, d);
-        break;
-      case I_VAR: {
-        const double *xs = x + i0 * (size_t)nv + in->var;
-        for (size_t j = 0; j < m; j++) d->v[j] = xs[j * (size_t)nv];
-        set_zero_derivs(&B, d);
-        if (order >= 1)
-          for (size_t j = 0; j < m; j++) d->g[in->var][j] = 1.0;
-        break;
-      }
-      case I_ADD: case I_SUB: case I_MUL: case I_DIV: case I_POW:
-        op_binary(&B, in->op, d, &regs[in->a], &regs[in->b]);
-        break;
-      case I_ADDC: case I_CSUB: case I_MULC: case I_DIVC: case I_NEG:
-        op_const_linear(&B, in->op, d, in->c);
-        break;
-      default:
-        op_unary(&B, in->op, d, in->c);
-        break;
-      }
-    }
+    for (size_t k = 0; k < e->ninstr; k++) exec_instr(&B, regs, &e->code[k], x, i0);
     const reg *r = &regs[0];
     if (f) memcpy(f + i0, r->v, m * sizeof(double));
     if (g)
@@ -962,4 +987,140 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
         }
       }
   }
+}
+
+/* --------------------------------------------------------------- domain checks */
+
+static int reg_finite(const blk *B, const reg *r) {
+  if (!isfinite(r->v[0])) return 0;
+  if (B->order >= 1)
+    for (int a = 0; a < B->nv; a++)
+      if (!isfinite(r->g[a][0])) return 0;
+  return 1;
+}
+
+/* Why op gave a non-finite value or derivative from finite operands u (and w). */
+static void why(const instr *in, double u, double w, int value_ok, char *buf, size_t sz) {
+  const double c = in->c;
+  switch (in->op) {
+  case I_VAR: snprintf(buf, sz, "the variable itself is not finite"); return;
+  case I_LOG:
+    if (u < 0) snprintf(buf, sz, "log of a negative number, log(%.17g)", u);
+    else if (u == 0) snprintf(buf, sz, "log(0) is -inf");
+    else snprintf(buf, sz, "log(%.17g): its derivative 1/u overflows", u);
+    return;
+  case I_SQRT:
+    if (u < 0) snprintf(buf, sz, "sqrt of a negative number, sqrt(%.17g)", u);
+    else snprintf(buf, sz, "sqrt(%.17g) has an infinite derivative", u);
+    return;
+  case I_DIV:
+    if (w == 0) snprintf(buf, sz, "division by zero (%.17g/0)", u);
+    else snprintf(buf, sz, "%.17g/%.17g overflows", u, w);
+    return;
+  case I_CDIV:
+    if (u == 0) snprintf(buf, sz, "division by zero (%.17g/0)", c);
+    else snprintf(buf, sz, "%.17g/%.17g overflows", c, u);
+    return;
+  case I_DIVC:
+    if (c == 0) snprintf(buf, sz, "division by zero (%.17g/0)", u);
+    else snprintf(buf, sz, "%.17g/%.17g overflows", u, c);
+    return;
+  case I_POWC: case I_CPOW: case I_POW: {
+    const double b = in->op == I_POWC ? u : in->op == I_CPOW ? c : u;
+    const double ex = in->op == I_POWC ? c : in->op == I_CPOW ? u : w;
+    if (b < 0 && ex != floor(ex))
+      snprintf(buf, sz, "negative base to a non-integer power, (%.17g)^%.17g", b, ex);
+    else if (b == 0 && ex < 0)
+      snprintf(buf, sz, "zero to a negative power, 0^%.17g", ex);
+    else if (in->op == I_POW && b <= 0)
+      snprintf(buf, sz,
+               "a power with a variable exponent needs a positive base for its derivative, "
+               "base %.17g",
+               b);
+    else if (value_ok)
+      snprintf(buf, sz, "(%.17g)^%.17g has an infinite derivative", b, ex);
+    else
+      snprintf(buf, sz, "(%.17g)^%.17g overflows", b, ex);
+    return;
+  }
+  case I_EXP: snprintf(buf, sz, "exp(%.17g) overflows", u); return;
+  case I_TAN: snprintf(buf, sz, "tan(%.17g) is at or next to a pole", u); return;
+  case I_MUL: snprintf(buf, sz, "%.17g*%.17g overflows", u, w); return;
+  case I_MULC: snprintf(buf, sz, "%.17g*%.17g overflows", u, c); return;
+  case I_ADD: case I_SUB: snprintf(buf, sz, "%.17g %c %.17g overflows", u,
+                                   in->op == I_ADD ? '+' : '-', w); return;
+  default: snprintf(buf, sz, "the result overflows"); return;
+  }
+}
+
+/* Runs the program on one point, instruction by instruction, and describes the first
+ * one whose result is not finite although its operands are. */
+static void diagnose(const cgd_expr *e, const double *x, int order, char *buf, size_t sz) {
+  const int nv = e->nvars, nh = nv * (nv + 1) / 2;
+  double scratch[SCRATCH_DOUBLES];
+  reg regs[e->nregs > 0 ? e->nregs : 1];
+  double *p = scratch;
+  blk B = {.m = 1, .nv = nv, .nh = nh, .order = order};
+  B.t1 = p; p += MAX_BLOCK;
+  B.t2 = p; p += MAX_BLOCK;
+  B.t3 = p; p += MAX_BLOCK;
+  B.t4 = p; p += MAX_BLOCK;
+  for (int r = 0; r < e->nregs; r++) {
+    regs[r].v = p++;
+    for (int a = 0; a < 2; a++) regs[r].g[a] = NULL;
+    for (int s = 0; s < 3; s++) regs[r].h[s] = NULL;
+    if (order >= 1)
+      for (int a = 0; a < nv; a++) regs[r].g[a] = p++;
+  }
+  for (size_t k = 0; k < e->ninstr; k++) {
+    const instr *in = &e->code[k];
+    const int binary = in->op == I_ADD || in->op == I_SUB || in->op == I_MUL ||
+                       in->op == I_DIV || in->op == I_POW;
+    const int unary = !binary && in->op != I_CONST && in->op != I_VAR;
+    int ok_before = 1;
+    double u = 0, w = 0;
+    if (binary) {
+      ok_before = reg_finite(&B, &regs[in->a]) && reg_finite(&B, &regs[in->b]);
+      u = regs[in->a].v[0];
+      w = regs[in->b].v[0];
+    } else if (unary) {
+      ok_before = reg_finite(&B, &regs[in->dst]);
+      u = regs[in->dst].v[0];
+    }
+    exec_instr(&B, regs, in, x, 0);
+    if (ok_before && !reg_finite(&B, &regs[in->dst])) {
+      char what[300];
+      const int value_ok = isfinite(regs[in->dst].v[0]);
+      why(in, u, w, value_ok, what, sizeof what);
+      snprintf(buf, sz, "%s at column %zu: %s", value_ok ? "its derivative" : "its value",
+               in->pos + 1, what);
+      return;
+    }
+  }
+  snprintf(buf, sz, "its value or derivative is not finite");
+}
+
+int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int derivs,
+                          cgd_error *err) {
+  if (!e || (n && !x)) return cgd_fail(err, CGD_EUSAGE, "cgd_expr_check_finite: NULL argument");
+  const int nv = e->nvars;
+  enum { CHUNK = 256 };
+  double f[CHUNK], g[2 * CHUNK];
+  for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+    const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    cgd_expr_eval(e, m, x + i0 * (size_t)nv, f, derivs ? g : NULL, NULL);
+    for (size_t j = 0; j < m; j++) {
+      int ok = isfinite(f[j]);
+      for (int a = 0; ok && derivs && a < nv; a++) ok = isfinite(g[j * (size_t)nv + a]);
+      if (ok) continue;
+      const double *pt = x + (i0 + j) * (size_t)nv;
+      char why_s[512], at[128];
+      diagnose(e, pt, derivs ? 1 : 0, why_s, sizeof why_s);
+      if (nv == 1) snprintf(at, sizeof at, "x = %.17g", pt[0]);
+      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", pt[0], pt[1]);
+      return cgd_fail(err, CGD_EUSAGE, "expression '%s' is not defined at %s: %s", e->src, at,
+                      why_s);
+    }
+  }
+  return CGD_OK;
 }
