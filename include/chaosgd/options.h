@@ -87,6 +87,7 @@ typedef struct cgd_run_config {
 
   /* outputs */
   char out[4096];        /* run directory ("" = runs/<what>-<time>-<pid>) */
+  char max_memory[32];   /* "auto" or bytes with an optional K/M/G/T suffix */
   int plots, progress, quiet, force;
   uint64_t checkpoint_every; /* write checkpoint.bin every N steps (0: only when interrupted) */
   int resume;            /* train --resume RUN: continue the run in out */
@@ -141,6 +142,10 @@ int cgd_run_config_load_string(const char *text, size_t len, const char *name,
  * to, maps that need an analytic objective, --compare-map or --hist-at on a single orbit,
  * the initial law and step lists well formed. CGD_EUSAGE naming the option. */
 int cgd_run_config_check(const cgd_run_config *c, cgd_error *err);
+
+/* --max-memory text ("auto", "4G", "512M", "1000000") as bytes; "auto" is
+ * cgd_default_max_memory() (chaosgd/limits.h). CGD_EUSAGE otherwise. */
+int cgd_parse_memory(const char *s, uint64_t *out, cgd_error *err);
 
 /* Shortest decimal text that reads back as v (%.15g, %.16g or %.17g): "0.9", not
  * "0.90000000000000002". buf of at least 32 bytes. */

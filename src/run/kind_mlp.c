@@ -7,8 +7,10 @@
 #include <string.h>
 
 #include "chaosgd/dataset.h"
+#include "chaosgd/limits.h"
 #include "chaosgd/mlp.h"
 #include "checkpoint.h"
+#include "options_internal.h"
 #include "run_internal.h"
 
 typedef struct mlp_state {
@@ -102,8 +104,30 @@ static int mlp_setup(cgd_run_ctx *r, cgd_error *err) {
   if (!s) return cgd_fail(err, CGD_ENOMEM, "out of memory");
   r->ks = s;
   int rc;
-  if ((rc = cgd_dataset_load(c->data, (int)c->target_col, &s->ds, err))) return rc;
+  uint64_t limit;
+  if ((rc = cgd_parse_memory(c->max_memory, &limit, err))) return rc;
+  /* no --data: the fetched Airfoil file where a user expects it (not only ./datasets) */
+  if (c->src[cgd_opt_index(cgd_opt_find("data", NULL))] == CGD_SRC_DEFAULT) {
+    char found[4096];
+    cgd_data_search tried;
+    if ((rc = cgd_dataset_find_default("airfoil_self_noise.dat", NULL, found, sizeof found, &tried, err)))
+      return rc;
+    char *canon = realpath(found, NULL); /* /x/build/../datasets → /x/datasets */
+    snprintf(c->data, sizeof c->data, "%s", canon ? canon : found);
+    free(canon);
+  }
+  cgd_dataset_opts dopts = {.target_col = (int)c->target_col, .max_bytes = limit};
+  if ((rc = cgd_dataset_load_opts(c->data, &dopts, &s->ds, err))) return rc;
   if (c->standardize && (rc = cgd_dataset_standardize(s->ds, err))) return rc;
+  for (size_t w = 0; w < s->ds->nwarnings; w++) { /* e.g. a constant input column */
+    if (!c->quiet) fprintf(stderr, "train: warning: %s: %s\n", s->ds->path, s->ds->warnings[w]);
+    size_t len = strlen(r->res->warning);
+    snprintf(r->res->warning + len, sizeof r->res->warning - len, "%s%.200s: %.200s",
+             len ? "; " : "", s->ds->path, s->ds->warnings[w]);
+  }
+  if ((rc = cgd_mem_check(cgd_mlp_run_memory_bytes(s->ds->n, s->ds->d, c->hidden, c->iters), limit,
+                          CGD_EUSAGE, "this MLP run (--hidden, --iters and the data)", err)))
+    return rc;
   if ((rc = cgd_dataset_split(s->ds, c->holdout, c->seed, &s->train, &s->test, err))) return rc;
   cgd_mlp *mlp;
   if ((rc = cgd_mlp_create(s->train->n, s->train->d, c->hidden, c->leak, s->train->X,

@@ -10,6 +10,7 @@
 
 #include "chaosgd/grid.h"
 #include "chaosgd/landscape.h"
+#include "chaosgd/limits.h"
 #include "chaosgd/loop.h"
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sampling.h"
@@ -257,6 +258,30 @@ static const char *short_name(const char *s) {
   return strlen(s) < 20 && !strpbrk(s, "()*/^+ ") ? s : "expr";
 }
 
+/* f and ∇f must be defined where the user starts the run (--x0): otherwise the objective
+ * is the mistake (exit 2), not a divergence of the dynamics. */
+static int check_initial(cgd_run_ctx *r, cgd_error *err) {
+  const size_t n = r->n, dim = r->dim;
+  double *f = malloc(n * sizeof *f), *g = malloc(n * dim * sizeof *g);
+  int rc = f && g ? r->obj->eval(r->obj->ctx, n, r->x, f, g, NULL, err)
+                  : cgd_fail(err, CGD_ENOMEM, "out of memory");
+  for (size_t i = 0; !rc && i < n; i++) {
+    int ok = isfinite(f[i]);
+    for (size_t a = 0; a < dim; a++) ok &= isfinite(g[i * dim + a]);
+    if (!ok) {
+      char at[96];
+      if (dim == 1) snprintf(at, sizeof at, "x = %.17g", r->x[i]);
+      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", r->x[i * 2], r->x[i * 2 + 1]);
+      rc = cgd_fail(err, CGD_EUSAGE, "f = %s + %s is not defined at the initial state %s "
+                    "(particle %zu of --x0 %s): f = %g", r->cfg->f0, r->cfg->f1, at, i,
+                    r->cfg->x0, f[i]);
+    }
+  }
+  free(f);
+  free(g);
+  return rc;
+}
+
 static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
   cgd_run_config *c = r->cfg;
   ms_state *s = calloc(1, sizeof *s);
@@ -278,6 +303,13 @@ static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
   s->ncell = s->dim == 1 ? s->nbins : s->nbins * s->nbins;
   if ((rc = cgd_multiscale_sigma2(r->obj, s->sigma2, err))) return rc;
   cgd_law law;
+  uint64_t limit;
+  if ((rc = cgd_parse_memory(c->max_memory, &limit, err))) return rc;
+  /* states, initial copy, values, gradients, map state and scratch (~8 per coordinate),
+   * crossings, and a single orbit's per-step series */
+  uint64_t need = cgd_mem_add(cgd_mem_mul(cgd_mem_mul(s->n, s->dim), 8 * sizeof(double) + 1),
+                              s->n == 1 ? cgd_mem_mul(c->iters + 1, sizeof(double)) : 0);
+  if ((rc = cgd_mem_check(need, limit, CGD_EUSAGE, "this run (--ensemble, --iters)", err))) return rc;
   r->x = malloc(s->n * s->dim * sizeof *r->x);
   if (!r->x) return cgd_fail(err, CGD_ENOMEM, "out of memory for %zu particles", s->n);
   if ((rc = cgd_law_parse(c->x0, &law, err)) ||
@@ -285,6 +317,7 @@ static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
     return rc;
   if ((rc = cgd_steps_parse("--hist-at", s->n > 1 ? c->hist_at : "", c->iters, &s->hsteps, &s->nh, err)))
     return rc;
+  if ((rc = check_initial(r, err))) return rc;
   /* relaxation time of the slow direction of f0 */
   cgd_error e2;
   s->qm.dim = s->dim;

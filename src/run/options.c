@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "chaosgd/grid.h"
+#include "chaosgd/limits.h"
 #include "chaosgd/mlp.h"
 #include "chaosgd/multiscale.h"
 #include "chaosgd/parse.h"
@@ -105,7 +106,9 @@ static const cgd_optdef TABLE[] = {
   {"sharpness-every", "sharpness_every", OPT_U64, F(sharpness_every), "0", 0, 1e18, 0, MLP | ORB, -1, NULL, "N",
    "top Hessian eigenvalue beside 2/lr every N steps (sharpness.csv) [0: never]"},
 
-  {"out", "out", OPT_STR, F(out), "", 0, 0, 0, ALL, -1, "outputs", "DIR",
+  {"max-memory", "max_memory", OPT_STR, F(max_memory), "auto", 0, 0, 0, ALL, -1, "outputs", "BYTES",
+   "refuse a run that would need more (e.g. 4G, 512M) [auto: 3/4 of the memory available]"},
+  {"out", "out", OPT_STR, F(out), "", 0, 0, 0, ALL, -1, NULL, "DIR",
    "run directory [runs/<what>-<time>-<pid>]"},
   {"force", NULL, OPT_FLAG, F(force), "0", 0, 0, 0, ALL, -1, NULL, NULL,
    "reuse an --out directory that holds an earlier run (its run files are replaced)"},
@@ -125,6 +128,32 @@ static const cgd_optdef TABLE[] = {
   {"quiet", NULL, OPT_FLAG, F(quiet), "0", 0, 0, 0, ALL, -1, NULL, NULL, "only errors on stderr"},
 };
 #define NOPT (sizeof TABLE / sizeof *TABLE)
+
+int cgd_parse_memory(const char *s, uint64_t *out, cgd_error *err) {
+  if (!strcmp(s, "auto")) {
+    *out = cgd_default_max_memory();
+    return CGD_OK;
+  }
+  char num[64];
+  size_t len = strlen(s);
+  uint64_t mult = 1;
+  const char *suf = "KMGT";
+  const char *hit = len ? strchr(suf, s[len - 1]) : NULL;
+  if (hit && s[len - 1]) {
+    for (const char *p = suf; p <= hit; p++) mult *= 1024;
+    len--;
+  }
+  double v;
+  if (len >= sizeof num) return cgd_fail(err, CGD_EUSAGE, "--max-memory: '%s' is too long", s);
+  memcpy(num, s, len);
+  num[len] = '\0';
+  cgd_parse_code pc = cgd_parse_double(num, &v);
+  if (pc || !(v * (double)mult >= 1) || v * (double)mult > 1.8e19)
+    return cgd_fail(err, CGD_EUSAGE, "--max-memory: expected auto or bytes such as 4G, 512M, "
+                    "1000000 (got '%s')", s);
+  *out = (uint64_t)(v * (double)mult);
+  return CGD_OK;
+}
 
 int cgd_opt_auto_max(const cgd_optdef *d) {
   /* the burn-ins' "auto" is UINT64_MAX (0 is a real value for them); other autos are 0 */
@@ -398,6 +427,9 @@ int cgd_run_config_check(const cgd_run_config *c, cgd_error *err) {
                     cgd_map_kind_name(c->map));
   if (c->nlr > 1 && c->compare)
     return cgd_fail(err, CGD_EUSAGE, "--compare-map and a list of rates: run one comparison at a time");
+  uint64_t mem;
+  int rc0 = cgd_parse_memory(c->max_memory, &mem, err);
+  if (rc0) return rc0;
   if (kind == CGD_KIND_MLP) {
     cgd_mlp_kernel k;
     if (cgd_mlp_kernel_parse(c->kernel, &k, NULL))
