@@ -3,8 +3,8 @@
 # files and expressions, each driven through build/train and asserting the exit code and
 # key words of the message (README: 2 = bad option or value, including expressions;
 # 3 = bad data or input file, message naming file, line and column).
-# Option and config.json cases live with the option table (cli tests); add input-layer
-# cases here as one `case` line each.
+# Then options, config.json files and output paths: every input path, one `case_` line
+# each (the option table's own unit tests are in test_options.c).
 set -u
 T="${CGD_BUILD_DIR:?run through ctest}/train"
 DATA="${CGD_AIRFOIL:?run through ctest}"
@@ -19,7 +19,11 @@ case_() {
   local want=$1 what=$2 words=$3
   shift 3
   n=$((n + 1))
-  "$T" --no-plots --quiet --iters 5 --out "$W/run$n" "$@" >"$W/out" 2>"$W/err"
+  if [ "$1" = --config ]; then # --config must come first; the rest overrides it
+    "$T" "$@" --no-plots --quiet --out "$W/run$n" >"$W/out" 2>"$W/err"
+  else
+    "$T" --no-plots --quiet --iters 5 --out "$W/run$n" "$@" >"$W/out" 2>"$W/err"
+  fi
   local got=$? msg
   msg=$(head -c 600 "$W/err")
   if [ "$got" != "$want" ]; then
@@ -122,6 +126,51 @@ case_ 2 "nested too deeply" "nested too deeply" --f0 "$(printf '(%.0s' $(seq 300
 case_ 2 "log undefined on the range (defect 8)" "f0 is NaN at x = -1.4|must be defined on the whole range" --f0 'log(x)'
 case_ 2 "sqrt undefined on the range" "f0 is NaN at x = -1.4" --f0 'sqrt(x)' --hist-range -1.5,1.5
 case_ 2 "2-D f0 with 1-D built-in f1" "is 2-D but" --f0 'x^2+y^2' --f1 sin
+
+case_ 2 "undefined at the initial state (defect 8)" "not defined at the initial state x = 0.29999999999999999" --f0 'x^2' --f1 '1/(x-x)' --x0 0.3
+
+# ---------------------------------------------------------------- options (exit 2)
+case_ 2 "empty rate" "--lr: empty value" --lr ''
+case_ 2 "empty list element" "--lr: empty element" --lr ,
+case_ 2 "rate given twice" "--lr: rate 0.1 is given twice" --lr 0.1,0.1
+case_ 2 "empty f0" "--f0: empty value" --f0 ''
+case_ 2 "empty f1" "--f1: empty value" --f0 quartic --f1 ''
+case_ 2 "seed with a space" "--seed: ' -1' has leading or trailing white space" --seed ' -1'
+case_ 2 "negative step in --hist-at" "white space" --f0 quartic --ensemble 10 --hist-at '10, -5'
+case_ 2 "--hidden with --f0" "--hidden applies to MLP runs" --f0 quartic --hidden 4
+case_ 2 "--data with --f0" "--data applies to MLP runs" --f0 quartic --data "$DATA"
+case_ 2 "--gamma under gd" "--gamma applies to --map heavyball only" --gamma 0.5
+case_ 2 "missing value" "option --iters needs a value" --iters
+case_ 2 "subnormal eps" "--eps: must be >= 1e-300" --f0 quartic --eps 1e-320
+case_ 2 "huge hidden" "--hidden: must be between 1 and" --hidden 2305843009213693952
+case_ 2 "memory refused before allocating" "needs|more than the memory limit" --hidden 1000000
+case_ 2 "ensemble over the memory limit" "needs|--max-memory" --f0 quartic --ensemble 100000000 --max-memory 1G
+case_ 2 "bad --max-memory" "--max-memory: expected auto or bytes" --max-memory lots
+case_ 2 "bad kernel" "--kernel: 'blas' or 'fused'" --kernel fast
+
+# ---------------------------------------------------------------- config.json (exit 3)
+put big_hidden.json '{"objective":"mlp","hidden":2305843009213693952,"iters":5}'
+put big_ensemble.json '{"objective":"multiscale","f0":"quartic","ensemble":1000000000000}'
+put big_iters.json '{"objective":"multiscale","f0":"quartic","iters":1000000000000000}'
+put big_bins.json '{"hist_bins":1099511627776}'
+put big_col.json '{"target_col":4294967297}'
+put unknown.json '{"lr":0.1,"learning_rate":0.2}'
+put wrongtype.json '{"lr":"fast"}'
+case_ 3 "config: huge hidden (defect 1)" 'big_hidden.json: "hidden": must be between' --config "$W/big_hidden.json"
+case_ 3 "config: huge ensemble" '"ensemble": must be between' --config "$W/big_ensemble.json"
+case_ 3 "config: huge iters" '"iters": must be between' --config "$W/big_iters.json"
+case_ 3 "config: huge hist_bins" '"hist_bins": must be between' --config "$W/big_bins.json"
+case_ 3 "config: target_col beyond 2^32" '"target_col": must be between' --config "$W/big_col.json"
+case_ 3 "config: unknown key" 'unknown key "learning_rate"' --config "$W/unknown.json"
+case_ 3 "config: wrong type" '"lr" should be a number' --config "$W/wrongtype.json"
+case_ 3 "config: a directory without config.json" "is a directory without a config.json" --config "$W"
+
+# ---------------------------------------------------------------- outputs (exit 4)
+touch "$W/afile"
+case_ 4 "output under a regular file" "cannot create directory|Not a directory" --data "$DATA" --out "$W/afile/sub"
+mkdir -p "$W/held"; echo '{}' > "$W/held/summary.json"
+case_ 4 "a directory holding a run" "already holds a run|--force" --data "$DATA" --out "$W/held"
+case_ 4 "--save-params into a missing folder" "--save-params|does not exist" --data "$DATA" --save-params "$W/nodir/p.txt"
 
 echo "bad_inputs: $pass of $n cases passed"
 [ "$fail" = 0 ]

@@ -317,14 +317,13 @@ static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
     return rc;
   if ((rc = cgd_steps_parse("--hist-at", s->n > 1 ? c->hist_at : "", c->iters, &s->hsteps, &s->nh, err)))
     return rc;
-  if ((rc = check_initial(r, err))) return rc;
   /* relaxation time of the slow direction of f0 */
   cgd_error e2;
   s->qm.dim = s->dim;
   s->have_min = cgd_f0_minimum(r->obj, c->hist_range[0], c->hist_range[1], s->qm.xs, s->qm.H, &e2) == CGD_OK;
   s->lmin = s->have_min ? cgd_sym_lambda_min(s->qm.H, s->dim) : NAN;
   s->t_relax = s->lmin > 0 ? 10.0 / (c->lr * s->lmin) : NAN;
-  if ((rc = gibbs_setup(s, err))) return rc;
+  if ((rc = gibbs_setup(s, err)) || (rc = check_initial(r, err))) return rc;
   if (isfinite(s->t_relax) && (double)c->iters < s->t_relax)
     snprintf(r->res->warning, sizeof r->res->warning,
              "%llu steps is short of the relaxation time of f0's slow direction: "
