@@ -406,38 +406,171 @@ static int check_constant_columns(cgd_dataset *ds, const char *P, size_t tcol,
 }
 
 /* Parse len bytes (p need not be NUL-terminated). budget: memory this may allocate. */
+/* Where the line scan stands: the layout found on the first non-blank line and the rows
+ * read so far. */
+typedef struct scan {
+  const char *P;             /* the path as messages show it */
+  char delim;                /* 0 until the first non-blank line; ' ' = runs of blanks */
+  size_t ncols, nrows, tcol, rows_cap;
+  size_t first_line;         /* line number of the first non-blank line */
+  size_t blank_after;        /* first blank line after content, 0 = none pending */
+  int has_header;
+  size_t lineno;
+} scan;
+
+/* The message for the first bad field of a line (libcsv's callback recorded it). */
+static int field_error(const scan *c, const line_state *L, cgd_error *err) {
+  switch (L->bad_kind) {
+  case TOK_EMPTY:
+    return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: empty field", c->P, c->lineno,
+                    L->bad_col);
+  case TOK_NONFINITE:
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu, column %zu: non-finite value \"%s\" (NaN/Inf are not "
+                    "allowed)",
+                    c->P, c->lineno, L->bad_col, L->bad_show);
+  case TOK_OVERFLOW:
+    return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: value \"%s\" overflows a double",
+                    c->P, c->lineno, L->bad_col, L->bad_show);
+  case TOK_UNDERFLOW:
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu, column %zu: value \"%s\" underflows a double (it would "
+                    "read as 0)",
+                    c->P, c->lineno, L->bad_col, L->bad_show);
+  default:
+    return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: non-numeric field \"%s\"", c->P,
+                    c->lineno, L->bad_col, L->bad_show);
+  }
+}
+
+/* The delimiter, from the first non-blank line: tab, else comma, else semicolon, else runs
+ * of blanks; and a memory check for that line's values, held before the column count is
+ * known. */
+static int choose_delim(scan *c, load_state *S, const char *line, size_t n, uint64_t budget,
+                        cgd_error *err) {
+  if (memchr(line, '\t', n)) c->delim = '\t';
+  else if (memchr(line, ',', n)) c->delim = ',';
+  else if (memchr(line, ';', n)) c->delim = ';';
+  else c->delim = ' ';
+  csv_set_delim(&S->parser, (unsigned char)(c->delim == ' ' ? '\t' : c->delim));
+  char what[400];
+  snprintf(what, sizeof what, "%s: line %zu (up to %zu fields)", c->P, c->lineno,
+           max_fields(line, n, c->delim));
+  return cgd_mem_check(cgd_mem_add(cgd_mem_mul(max_fields(line, n, c->delim), 8),
+                                   c->delim == ' ' ? n : 0),
+                       budget, CGD_EDATA, what, err);
+}
+
+/* The first non-blank line fixes the column count and the target; it is a header when
+ * it holds real text (a first line like "1,,3" is a damaged row and is reported, not
+ * dropped as a header). */
+static int first_line(scan *c, line_state *L, int target_col, cgd_error *err) {
+  c->first_line = c->lineno;
+  c->ncols = L->nf;
+  L->max_store = c->ncols;
+  if (c->ncols < 2)
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu: 1 column found (delimiter %s); need at least 2 (inputs and "
+                    "a target)",
+                    c->P, c->lineno,
+                    c->delim == '\t'  ? "tab"
+                    : c->delim == ',' ? "comma"
+                    : c->delim == ';' ? "semicolon"
+                                      : "blanks");
+  if (target_col < 0 || (size_t)target_col > c->ncols)
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu: target column %d out of range (the file has %zu columns; "
+                    "1..%zu, or 0 for the last)",
+                    c->P, c->lineno, target_col, c->ncols, c->ncols);
+  c->tcol = target_col == 0 ? c->ncols : (size_t)target_col;
+  c->has_header = L->any_text;
+  return CGD_OK;
+}
+
+/* Every remaining line could be a row: that bounds the matrix, which is checked against
+ * the memory limit and allocated once (no doubling, no copy). */
+static int alloc_matrix(scan *c, load_state *S, const char *rest, size_t nrest, uint64_t budget,
+                        cgd_error *err) {
+  c->rows_cap = 1;
+  if (nrest) c->rows_cap += count_byte(rest, nrest, '\n') + (rest[nrest - 1] != '\n');
+  char what[400];
+  snprintf(what, sizeof what, "%s: a matrix of up to %zu rows x %zu columns", c->P, c->rows_cap,
+           c->ncols);
+  int rc = cgd_mem_check(cgd_mem_mul(cgd_mem_mul(c->rows_cap, c->ncols), sizeof(double)), budget,
+                         CGD_EDATA, what, err);
+  if (rc) return rc;
+  S->ds = dataset_alloc(c->rows_cap, c->ncols - 1);
+  if (!S->ds)
+    return cgd_fail(err, CGD_ENOMEM, "%s: out of memory for %zu rows x %zu columns", c->P,
+                    c->rows_cap, c->ncols);
+  return CGD_OK;
+}
+
+/* One non-blank line: its fields through libcsv, checked, stored as a row. */
+static int take_line(scan *c, load_state *S, const char *line, size_t n, const char *rest,
+                     size_t nrest, uint64_t budget, int target_col, cgd_error *err) {
+  line_state *L = &S->L;
+  int rc;
+  if (!c->delim && (rc = choose_delim(c, S, line, n, budget, err))) return rc;
+  const char *feed = line;
+  size_t nfeed = n;
+  if (c->delim == ' ') {
+    char *sc = realloc(S->scratch, n);
+    if (!sc) return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: out of memory", c->P, c->lineno);
+    S->scratch = sc;
+    nfeed = squeeze_blanks(line, n, sc);
+    feed = sc;
+  }
+  L->nf = 0;
+  L->any_text = 0;
+  L->bad_col = 0;
+  if (csv_parse(&S->parser, feed, nfeed, on_field, NULL, L) != nfeed ||
+      csv_fini(&S->parser, on_field, NULL, L) != 0 || L->nomem)
+    return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: out of memory while parsing", c->P, c->lineno);
+  if (!c->first_line) {
+    if ((rc = first_line(c, L, target_col, err))) return rc;
+    if (c->has_header) return CGD_OK;
+  }
+  if (L->nf < c->ncols)
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu: %zu fields, expected %zu (as on line %zu); column %zu missing",
+                    c->P, c->lineno, L->nf, c->ncols, c->first_line, L->nf + 1);
+  if (L->nf > c->ncols)
+    return cgd_fail(err, CGD_EDATA,
+                    "%s: line %zu: %zu fields, expected %zu (as on line %zu); extra field at "
+                    "column %zu",
+                    c->P, c->lineno, L->nf, c->ncols, c->first_line, c->ncols + 1);
+  if (L->bad_col) return field_error(c, L, err);
+  if (!S->ds && (rc = alloc_matrix(c, S, rest, nrest, budget, err))) return rc;
+  double *x = S->ds->X + c->nrows * (c->ncols - 1);
+  for (size_t j = 0, k = 0; j < c->ncols; j++) {
+    if (j + 1 == c->tcol) S->ds->y[c->nrows] = L->vals[j];
+    else x[k++] = L->vals[j];
+  }
+  c->nrows++;
+  return CGD_OK;
+}
+
 static int load_body(const char *path, const char *p, size_t len, uint64_t budget,
                      const cgd_dataset_opts *o, cgd_dataset **out, cgd_error *err,
                      load_state *S) {
-  const char *P = short_path(path);
-  const int target_col = o->target_col;
-  if (len == 0) return cgd_fail(err, CGD_EDATA, "%s: empty file", P);
-
+  scan c = {.P = short_path(path)};
+  if (len == 0) return cgd_fail(err, CGD_EDATA, "%s: empty file", c.P);
   uint8_t digest[32];
   char hex[65];
   /* Hashing the bytes that are parsed (not re-reading the file) ties the recorded
    * fingerprint to exactly the data used. */
   cgd_sha256(p, len, digest);
   cgd_sha256_hex(digest, hex);
-
   if (csv_init(&S->parser, CSV_APPEND_NULL) != 0)
-    return cgd_fail(err, CGD_EINTERNAL, "%s: csv_init failed", P);
+    return cgd_fail(err, CGD_EINTERNAL, "%s: csv_init failed", c.P);
   S->parser_live = 1;
   csv_set_term_func(&S->parser, never_term);
-
   size_t pos = 0;
   /* A UTF-8 byte-order mark (spreadsheet exports) is not part of the first field. */
   if (len >= 3 && memcmp(p, "\xEF\xBB\xBF", 3) == 0) pos = 3;
   const char *nul = memchr(p, '\0', len);
-  if (nul) return nul_error(P, p, pos, nul, len, err);
-
-  char delim = 0;            /* 0 until the first non-blank line; ' ' = runs of blanks */
-  size_t ncols = 0, nrows = 0, tcol = 0, rows_cap = 0;
-  size_t first_line = 0;     /* line number of the first non-blank line */
-  size_t blank_after = 0;    /* first blank line after content, 0 = none pending */
-  int has_header = 0;
-  size_t lineno = 0;
-  line_state *L = &S->L;
+  if (nul) return nul_error(c.P, p, pos, nul, len, err);
 
   /* Lines are split here and fed to libcsv one at a time (csv_fini ends each record):
    * libcsv drops empty rows silently and ends records on CR as well as LF, so on the
@@ -449,159 +582,41 @@ static int load_body(const char *path, const char *p, size_t len, uint64_t budge
     const char *line = p + pos;
     size_t n = end - pos;
     pos = nl ? end + 1 : len;
-    lineno++;
+    c.lineno++;
     if (n > 0 && line[n - 1] == '\r') n--;
-
     if (is_blank(line, n)) {
-      if (first_line && !blank_after) blank_after = lineno;
+      if (c.first_line && !c.blank_after) c.blank_after = c.lineno;
       continue;
     }
     /* Only trailing blank lines are harmless; one inside the data usually means two
      * files were concatenated or a row was lost. */
-    if (blank_after)
+    if (c.blank_after)
       return cgd_fail(err, CGD_EDATA,
                       "%s: line %zu: blank line inside the data (only trailing blank lines "
                       "are allowed)",
-                      P, blank_after);
-
-    if (!delim) {
-      if (memchr(line, '\t', n)) delim = '\t';
-      else if (memchr(line, ',', n)) delim = ',';
-      else if (memchr(line, ';', n)) delim = ';';
-      else delim = ' ';
-      csv_set_delim(&S->parser, (unsigned char)(delim == ' ' ? '\t' : delim));
-      /* The first line's values are held before the column count is known. */
-      char what[400];
-      snprintf(what, sizeof what, "%s: line %zu (up to %zu fields)", P, lineno,
-               max_fields(line, n, delim));
-      int rc = cgd_mem_check(cgd_mem_add(cgd_mem_mul(max_fields(line, n, delim), 8),
-                                         delim == ' ' ? n : 0),
-                             budget, CGD_EDATA, what, err);
-      if (rc) return rc;
-    }
-    const char *feed = line;
-    size_t nfeed = n;
-    if (delim == ' ') {
-      char *sc = realloc(S->scratch, n);
-      if (!sc) return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: out of memory", P, lineno);
-      S->scratch = sc;
-      nfeed = squeeze_blanks(line, n, sc);
-      feed = sc;
-    }
-
-    L->nf = 0;
-    L->any_text = 0;
-    L->bad_col = 0;
-    if (csv_parse(&S->parser, feed, nfeed, on_field, NULL, L) != nfeed ||
-        csv_fini(&S->parser, on_field, NULL, L) != 0 || L->nomem)
-      return cgd_fail(err, CGD_ENOMEM, "%s: line %zu: out of memory while parsing", P, lineno);
-
-    if (!first_line) {
-      first_line = lineno;
-      ncols = L->nf;
-      L->max_store = ncols;
-      if (ncols < 2)
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu: 1 column found (delimiter %s); need at least 2 "
-                        "(inputs and a target)",
-                        P, lineno,
-                        delim == '\t'  ? "tab"
-                        : delim == ',' ? "comma"
-                        : delim == ';' ? "semicolon"
-                                       : "blanks");
-      if (target_col < 0 || (size_t)target_col > ncols)
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu: target column %d out of range (the file has %zu "
-                        "columns; 1..%zu, or 0 for the last)",
-                        P, lineno, target_col, ncols, ncols);
-      tcol = target_col == 0 ? ncols : (size_t)target_col;
-      /* A header needs real text: a first line like "1,,3" is a damaged data row and
-       * must be reported, not silently dropped as a header. */
-      if (L->any_text) {
-        has_header = 1;
-        continue;
-      }
-    }
-
-    if (L->nf != ncols) {
-      if (L->nf < ncols)
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu: %zu fields, expected %zu (as on line %zu); column %zu "
-                        "missing",
-                        P, lineno, L->nf, ncols, first_line, L->nf + 1);
-      return cgd_fail(err, CGD_EDATA,
-                      "%s: line %zu: %zu fields, expected %zu (as on line %zu); extra field "
-                      "at column %zu",
-                      P, lineno, L->nf, ncols, first_line, ncols + 1);
-    }
-    if (L->bad_col) {
-      switch (L->bad_kind) {
-      case TOK_EMPTY:
-        return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: empty field", P, lineno,
-                        L->bad_col);
-      case TOK_NONFINITE:
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu, column %zu: non-finite value \"%s\" (NaN/Inf are not "
-                        "allowed)",
-                        P, lineno, L->bad_col, L->bad_show);
-      case TOK_OVERFLOW:
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu, column %zu: value \"%s\" overflows a double", P,
-                        lineno, L->bad_col, L->bad_show);
-      case TOK_UNDERFLOW:
-        return cgd_fail(err, CGD_EDATA,
-                        "%s: line %zu, column %zu: value \"%s\" underflows a double (it "
-                        "would read as 0)",
-                        P, lineno, L->bad_col, L->bad_show);
-      default:
-        return cgd_fail(err, CGD_EDATA, "%s: line %zu, column %zu: non-numeric field \"%s\"",
-                        P, lineno, L->bad_col, L->bad_show);
-      }
-    }
-
-    if (!S->ds) {
-      /* Every remaining line could be a row: that bounds the matrix, which is checked
-       * against the memory limit and allocated once (no doubling, no copy). */
-      rows_cap = 1;
-      if (pos < len) rows_cap += count_byte(p + pos, len - pos, '\n') + (p[len - 1] != '\n');
-      char what[400];
-      snprintf(what, sizeof what, "%s: a matrix of up to %zu rows x %zu columns", P,
-               rows_cap, ncols);
-      int rc = cgd_mem_check(cgd_mem_mul(cgd_mem_mul(rows_cap, ncols), sizeof(double)),
-                             budget, CGD_EDATA, what, err);
-      if (rc) return rc;
-      S->ds = dataset_alloc(rows_cap, ncols - 1);
-      if (!S->ds)
-        return cgd_fail(err, CGD_ENOMEM, "%s: out of memory for %zu rows x %zu columns", P,
-                        rows_cap, ncols);
-    }
-    double *x = S->ds->X + nrows * (ncols - 1);
-    for (size_t j = 0, k = 0; j < ncols; j++) {
-      if (j + 1 == tcol) S->ds->y[nrows] = L->vals[j];
-      else x[k++] = L->vals[j];
-    }
-    nrows++;
+                      c.P, c.blank_after);
+    int rc = take_line(&c, S, line, n, p + pos, len - pos, budget, o->target_col, err);
+    if (rc) return rc;
   }
 
-  if (!first_line) return cgd_fail(err, CGD_EDATA, "%s: no data (only blank lines)", P);
-  if (nrows < 2)
-    return cgd_fail(err, CGD_EDATA,
-                    "%s: line %zu: %zu data row%s%s, need at least 2", P, lineno, nrows,
-                    nrows == 1 ? "" : "s", has_header ? " after the header" : "");
-
+  if (!c.first_line) return cgd_fail(err, CGD_EDATA, "%s: no data (only blank lines)", c.P);
+  if (c.nrows < 2)
+    return cgd_fail(err, CGD_EDATA, "%s: line %zu: %zu data row%s%s, need at least 2", c.P,
+                    c.lineno, c.nrows, c.nrows == 1 ? "" : "s",
+                    c.has_header ? " after the header" : "");
   cgd_dataset *ds = S->ds;
-  ds->n = nrows;
-  if (nrows < rows_cap) { /* give back the rows reserved for header and blank lines */
-    double *X = realloc(ds->X, nrows * ds->d * sizeof *X);
+  ds->n = c.nrows;
+  if (c.nrows < c.rows_cap) { /* give back the rows reserved for header and blank lines */
+    double *X = realloc(ds->X, c.nrows * ds->d * sizeof *X);
     if (X) ds->X = X;
-    double *y = realloc(ds->y, nrows * sizeof *y);
+    double *y = realloc(ds->y, c.nrows * sizeof *y);
     if (y) ds->y = y;
   }
-  ds->has_header = has_header;
-  ds->target_col = tcol;
+  ds->has_header = c.has_header;
+  ds->target_col = c.tcol;
   memcpy(ds->sha256, hex, sizeof ds->sha256);
   snprintf(ds->path, sizeof ds->path, "%s", path);
-  int rc = check_constant_columns(ds, P, tcol, o->allow_constant_target, err);
+  int rc = check_constant_columns(ds, c.P, c.tcol, o->allow_constant_target, err);
   if (rc) return rc;
   S->ds = NULL;
   *out = ds;
