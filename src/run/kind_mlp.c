@@ -106,8 +106,9 @@ static int mlp_setup(cgd_run_ctx *r, cgd_error *err) {
   int rc;
   uint64_t limit;
   if ((rc = cgd_parse_memory(c->max_memory, &limit, err))) return rc;
-  /* no --data: the fetched Airfoil file where a user expects it (not only ./datasets) */
-  if (c->src[cgd_opt_index(cgd_opt_find("data", NULL))] == CGD_SRC_DEFAULT) {
+  /* no --data (the default text unchanged): the fetched Airfoil file where a user expects
+   * it, not only under the current directory */
+  if (!strcmp(c->data, cgd_opt_find("data", NULL)->def)) {
     char found[4096];
     cgd_data_search tried;
     if ((rc = cgd_dataset_find_default("airfoil_self_noise.dat", NULL, found, sizeof found, &tried, err)))
