@@ -273,6 +273,38 @@ static int mlp_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   return rc;
 }
 
+/* Fig. 6's claim over time: the tail's first and second halves, loss and parameters
+ * (time_hist.csv, written by the watch observer), as overlaid histograms. */
+static void time_hist_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len) {
+  char path[4200], line[64], names[9][64];
+  size_t n = 0;
+  snprintf(path, sizeof path, "%s/time_hist.csv", r->dir);
+  FILE *fp = fopen(path, "r");
+  if (!fp) return;
+  while (n < 9 && fgets(line, sizeof line, fp)) {
+    char *comma = strchr(line, ','), rest[64];
+    int whole = strchr(line, '\n') != NULL;
+    while (!whole && fgets(rest, sizeof rest, fp)) whole = strchr(rest, '\n') != NULL; /* a long row */
+    if (!comma || !strncmp(line, "series,", 7)) continue;
+    *comma = '\0';
+    if (!n || strcmp(names[n - 1], line)) snprintf(names[n++], sizeof names[0], "%s", line);
+  }
+  fclose(fp);
+  if (!n) return;
+  fprintf(gp, "set terminal pngcairo size 1200,%d font ',10'\nset output 'time_hist.png'\n"
+              "set multiplot layout %zu,3 title 'histograms over the tail: first half (blue) vs second half (red)'\n"
+              "set grid; set ylabel 'probability'; unset logscale\n",
+          n > 3 ? 700 : 380, (n + 2) / 3);
+  for (size_t k = 0; k < n; k++)
+    fprintf(gp, "set title '%s'\nset xlabel '%s'\n"
+                "plot 'time_hist.csv' every ::1 using ((strcol(1) eq '%s' && strcol(2) eq 'first') ? ($4+$5)/2 : NaN):7 "
+                "with histeps lw 2 lc rgb '#1f4e9c' notitle, '' every ::1 using ((strcol(1) eq '%s' && "
+                "strcol(2) eq 'second') ? ($4+$5)/2 : NaN):7 with histeps lw 2 lc rgb '#b3261e' notitle\n",
+            names[k], names[k], names[k], names[k]);
+  fprintf(gp, "unset multiplot\n");
+  strncat(pngs, " time_hist.png", len - strlen(pngs) - 1);
+}
+
 static int mlp_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, size_t wlen) {
   mlp_state *s = r->ks;
   const cgd_run_config *c = r->cfg;
@@ -316,6 +348,7 @@ static int mlp_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why,
             names[k], (unsigned long long)last, names[k]);
   fprintf(gp, "unset multiplot\n");
   snprintf(pngs, len, "loss.png hist.png");
+  time_hist_plot(r, gp, pngs, len);
   return 0;
 }
 

@@ -84,7 +84,11 @@ static int watch_observe(void *u, uint64_t t, size_t n, const double *x, const d
 }
 
 /* Histograms of v[0..n) (stride s) on one range for the two halves; TV between them. */
-static double halves(FILE *fp, const char *name, const double *v, size_t n, size_t s) {
+static double halves(FILE *fp, const char *name_in, const double *v, size_t n, size_t s) {
+  char name[64]; /* W1[3,2] → W1[3;2]: a comma would split the CSV field */
+  snprintf(name, sizeof name, "%s", name_in);
+  for (char *q = name; *q; q++)
+    if (*q == ',') *q = ';';
   double lo = INFINITY, hi = -INFINITY;
   for (size_t i = 0; i < n; i++)
     if (isfinite(v[i * s])) lo = fmin(lo, v[i * s]), hi = fmax(hi, v[i * s]);
