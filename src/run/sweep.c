@@ -319,7 +319,7 @@ int cgd_sweep_point_config(const cgd_sweep *s, size_t i, const char *dir, cgd_ru
 
 static json_t *load_json(const char *dir, const char *name) {
   char path[8400];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return NULL;
   return json_load_file(path, JSON_REJECT_DUPLICATES, NULL);
 }
 
@@ -915,11 +915,17 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
             "set multiplot layout 2,2 title 'median over the other options (line) and their range (band)'\n"
             "%sset xlabel '%s'\nset grid\n",
             xlog ? "set logscale x\n" : "", xn);
+    {
+      /* every panel over the whole axis, whatever a statistic leaves undefined */
+      const sw_opt *o = &s->opts[s->axes[ax]];
+      double a = strtod(o->vals[0], NULL), b = strtod(o->vals[o->n - 1], NULL);
+      fprintf(fp, "set xrange [%.9g:%.9g]\n", fmin(a, b), fmax(a, b));
+    }
     static const char *const title[] = {"tail mean", "tail rel. std", "share of rising steps in the tail",
                                         "first rising step"};
     for (int k = 0; k < 4; k++) {
       int c0 = 4 + 3 * k; /* columns: x n diverged, then min median max per statistic */
-      fprintf(fp, "set title '%s'\n%s", title[k], k < 2 ? "set logscale y\n" : "unset logscale y\n");
+      fprintf(fp, "set title '%s'\n%s", title[k], k != 2 ? "set logscale y\n" : "unset logscale y\n");
       fprintf(fp, "plot 'sweep_bands.csv' u 1:%d:%d w filledcurves fc rgb '#9ecae1' fs solid 0.5 notitle, "
                   "'' u 1:%d w lp pt 7 ps 0.5 lc rgb '#08519c' notitle\n",
               c0, c0 + 2, c0 + 1);
@@ -938,7 +944,7 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
 
 static int has_file(const char *dir, const char *name) {
   char path[8400];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
+  if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path) return 0;
   return access(path, F_OK) == 0;
 }
 

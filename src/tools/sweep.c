@@ -42,7 +42,7 @@ static void on_signal(int sig) {
 typedef struct sweep_opts {
   char out[4096];
   long workers;
-  int force, quiet, progress, plots;
+  int force, quiet, progress, plots, point_plots;
   const char *plot_x, *plot_y;
 } sweep_opts;
 
@@ -65,7 +65,9 @@ static void usage(FILE *fp) {
           "  --workers N          processes running points [all cores]%s\n"
           "  --force              replace a different sweep in DIR, and redo every point\n"
           "  --plot-x OPT, --plot-y OPT   axes of the phase diagram [the first varied options]\n"
-          "  --no-plots           no plots (neither the points' nor the sweep's)\n"
+          "  --no-plots           no phase diagrams\n"
+          "  --point-plots        each point also draws its run's plots (off by default: one\n"
+          "                       gnuplot call per point costs more than a short run)\n"
           "  --no-progress, --quiet, --help, --version\n"
           "\n"
           "exit codes: 0 done (failed or diverged points are rows of sweep.csv), 2 bad option,\n"
@@ -97,6 +99,7 @@ static int parse_args(int argc, char **argv, sweep_opts *o, cgd_sweep *sw, char 
     const int sweep_valued = !strcmp(name, "out") || !strcmp(name, "workers") ||
                              !strcmp(name, "plot-x") || !strcmp(name, "plot-y");
     const int known = sweep_valued || !strcmp(name, "force") || !strcmp(name, "quiet") ||
+                      !strcmp(name, "point-plots") ||
                       !strcmp(name, "no-progress") || !strcmp(name, "help") ||
                       !strcmp(name, "version") || run_option;
     if (!known) return cgd_fail(err, CGD_EUSAGE, "unknown option --%s (see --help)", name);
@@ -134,13 +137,17 @@ static int parse_args(int argc, char **argv, sweep_opts *o, cgd_sweep *sw, char 
       o->quiet = 1;
     } else if (!strcmp(name, "no-progress")) {
       o->progress = 0;
+    } else if (!strcmp(name, "no-plots")) {
+      o->plots = 0;
+    } else if (!strcmp(name, "point-plots")) {
+      o->point_plots = 1;
     } else {
-      if (!strcmp(name, "no-plots")) o->plots = 0;
       rc = cgd_sweep_add(sw, name, val, err);
     }
     if (rc) return rc;
   }
-  return CGD_OK;
+  /* the points' own plots are a run option, recorded in the definition */
+  return o->point_plots ? CGD_OK : cgd_sweep_add(sw, "no-plots", NULL, err);
 }
 
 /* One point, in this process. Returns the run's status (a failure is recorded in the
