@@ -5,7 +5,8 @@
 #      against the theory line eta = 2 eps (lambda = m + ln(eta/eps), m = -ln 2);
 #   2. Airfoil MLP: 60 rates in [1e-4, 0.1] (log) x 5 seeds, 20 000 steps each.
 # Writes OUT/analytic, OUT/airfoil (sweep directories, resumable: run it again after an
-# interruption) and OUT/REPORT.md.
+# interruption) and OUT/REPORT.md. trace.csv keeps every 100th (orbits) or 10th (MLP) step
+# to keep the sweep small on disk; verdicts and tail statistics use every step.
 #   usage: experiments/phase_diagram.sh [OUT]     env: N (40), RATES (60), SEEDS (5),
 #          ITERS (20000), ORBIT_ITERS (20000), WORKERS (all cores), CGD_BUILD_DIR (build)
 set -euo pipefail
@@ -19,15 +20,18 @@ mkdir -p "$OUT"
 
 t0=$(date +%s)
 "$B/sweep" --out "$OUT/analytic" "${W[@]}" --f0 quartic --f1 sin --x0 0.37 --iters "$ORBIT_ITERS" \
+  --log-every 100 \
   --lr "1e-5:1e-1:log:$N" --eps "1e-6:1e-2:log:$N" --plot-x lr --plot-y eps
 t1=$(date +%s)
+# seeds outermost: an interrupted sweep has whole eta sweeps for its first seeds
 "$B/sweep" --out "$OUT/airfoil" "${W[@]}" --data datasets/airfoil_self_noise.dat \
-  --lr "1e-4:0.1:log:$RATES" --seed "0:$((SEEDS - 1)):$SEEDS" --iters "$ITERS" --plot-x lr
+  --seed "0:$((SEEDS - 1)):$SEEDS" --lr "1e-4:0.1:log:$RATES" --iters "$ITERS" --log-every 10 --plot-x lr
 t2=$(date +%s)
 
 # ---- analytic: verdicts on either side of eta/eps = 2 (columns: lr eps status verdict period ...)
 A=$OUT/analytic/sweep.csv
-analytic=$(awk -F, 'NR > 1 {
+analytic=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
+  { $1 = $c["lr"]; $2 = $c["eps"]; $4 = $c["verdict"]; $5 = $c["period"]
     r = $1 / $2; side = (r > 2) ? "above" : "below"; n[side]++; v[side, $4]++
     if ($4 == "periodic") { p = $5; if (!(p in pmin) || r < pmin[p]) pmin[p] = r; if (r > pmax[p]) pmax[p] = r; np[p]++ }
     if ($4 == "chaotic" && (!have || r < cmin)) { cmin = r; have = 1 }
@@ -42,10 +46,12 @@ analytic=$(awk -F, 'NR > 1 {
     for (p in np) printf "period %s: %d points, eta/eps in [%.3g, %.3g]\n\n", p, np[p], pmin[p], pmax[p]
   }' "$A")
 
-# ---- Airfoil: per rate over the seeds (columns: lr seed status verdict period steps
-#      diverged_step final_value tail_mean tail_std tail_rel_std tail_frac_increase first_increase_step)
+# ---- Airfoil: per rate over the seeds (columns, lr and seed swapped into this order: lr
+#      seed status verdict period steps diverged_step final_value tail_mean tail_std
+#      tail_rel_std tail_frac_increase first_increase_step)
 M=$OUT/airfoil/sweep.csv
-airfoil=$(awk -F, 'NR > 1 {
+airfoil=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
+  { if (c["seed"] == 1) { t = $1; $1 = $2; $2 = t } # seeds first in the file
     lr = $1; if (!(lr in seen)) { seen[lr] = 1; order[++nl] = lr }
     n[lr]++; v[lr, $4]++
     if ($13 != "") { rise[lr]++; if (!(lr in fmin) || $13 + 0 < fmin[lr]) fmin[lr] = $13 + 0; if ($13 + 0 > fmax[lr]) fmax[lr] = $13 + 0 }

@@ -155,6 +155,21 @@ START_TEST(complete_resume_and_csv) {
   ck_assert_msg(!strncmp(csv, "lr,map,status,verdict,period,steps,", 35), "%s", csv);
   ck_assert_msg(strstr(csv, "0.001,gd,usage,none,") && strstr(csv, "\"no, \"\"quoted\"\"\"\n"), "%s", csv);
   ck_assert_msg(strstr(csv, "0.01,gd,pending,"), "%s", csv);
+  /* lambda and sharpness, when a summary has them, are read generically */
+  cgd_sweep_point_name(s, 1, name, sizeof name);
+  snprintf(path, sizeof path, "%s/%s/summary.json", dir, name);
+  json_t *lj = json_load_file(path, 0, NULL);
+  json_object_set_new(lj, "lyapunov", json_pack("{s:f,s:f}", "lambda", 0.25, "stderr", 0.125));
+  json_object_set_new(lj, "sharpness", json_pack("{s:f,s:{s:i}}", "max_eig", 3.5, "power", "iters", 7));
+  json_dump_file(lj, path, 0);
+  json_decref(lj);
+  ck_assert_int_eq(cgd_sweep_write_csv(s, dir, &n, &err), CGD_OK);
+  snprintf(path, sizeof path, "%s/sweep.csv", dir);
+  csv = slurp(path);
+  ck_assert_msg(strstr(csv, ",gibbs_tv,lyapunov.lambda,lyapunov.stderr,sharpness.max_eig,"
+                            "sharpness.power.iters,run_dir,message\n"), "%s", csv);
+  ck_assert_msg(strstr(csv, ",0.25,0.125,3.5,7,p0001-"), "%s", csv);
+  ck_assert_msg(strstr(csv, ",,,,,p0002-"), "%s", csv); /* empty where absent */
   /* a config.json that records other options is not this point's run */
   cgd_sweep_point_name(s, 1, name, sizeof name);
   snprintf(path, sizeof path, "%s/%s/config.json", dir, name);

@@ -874,7 +874,9 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
     fprintf(fp,
             "set title 'verdict'\n"
             "set palette defined (0 '#2166ac', 1 '#5aae61', 2 '#a6dba0', 3 '#1b7837', 4 '#d6604d', "
-            "5 '#fee08b', 6 '#f4a582', 7 '#000000', 8 '#bbbbbb')\nset cbrange [-0.5:8.5]\n"
+            "5 '#fee08b', 6 '#f4a582', 7 '#000000', 8 '#bbbbbb')\n"
+            /* nine flat colours, one per code, each code in the middle of its bin */
+            "set palette maxcolors 9\nset cbrange [-0.5:8.5]\n"
             "set cbtics ('converged' 0, 'period 2' 1, 'period 4' 2, 'other period' 3, 'chaotic' 4, "
             "'descending' 5, 'fluctuating' 6, 'diverged' 7, 'failed' 8)\n");
     /* the chaos boundary of Kong & Tao: lambda = m + ln(eta/eps) > 0 with m = E ln|sin| =
@@ -897,9 +899,9 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
       r[k][1] = fmax(a, b) + h;
     }
     fprintf(fp, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n", r[0][0], r[0][1], r[1][0], r[1][1]);
-    fprintf(fp, "set key top left opaque\n");
+    fprintf(fp, "set key below\n");
     fprintf(fp, "plot 'sweep_map.dat' u 1:2:3 w image notitle%s\n", line);
-    fprintf(fp, "unset cbtics\nset cbtics auto\nset palette rgb 33,13,10\nset cbrange [*:*]\n"
+    fprintf(fp, "unset cbtics\nset cbtics auto\nset palette rgb 33,13,10\nset palette maxcolors 0\nset cbrange [*:*]\n"
                 "set title 'log10 tail rel. std (tail std / |tail mean|)'\n"
                 "plot 'sweep_map.dat' u 1:2:4 w image notitle%s\n", line);
     if (have_lambda)

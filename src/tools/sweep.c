@@ -358,6 +358,11 @@ int main(int argc, char **argv) {
 
   size_t ntodo = 0;
   size_t *todo = pending_points(sw, o.out, o.force, &ntodo);
+#ifdef CGD_WITH_MPI
+  /* no rank starts a point before every rank has its list: a point finished meanwhile
+   * would drop out of a late rank's list and shift the round-robin */
+  MPI_Barrier(MPI_COMM_WORLD);
+#endif
   progress pg = {.tty = rank == 0 && o.progress && !o.quiet && isatty(STDERR_FILENO),
                  .total = cgd_sweep_npoints(sw), .todo = ntodo, .t0 = now_s()};
   pg.done = pg.total - ntodo;
