@@ -771,7 +771,7 @@ static int write_map(const cgd_sweep *s, const char *dir, int ax, int ay, int *h
 
 /* sweep_bands.csv: per value of x, over every other option (seeds): count, diverged,
  * min/median/max of the tail statistics and the first rising step. */
-static int write_bands(const cgd_sweep *s, const char *dir, int ax, cgd_error *err) {
+static int write_bands(const cgd_sweep *s, const char *dir, int ax, int have[4], cgd_error *err) {
   static const char *const stats[] = {"tail_mean", "tail_rel_std", "tail_frac_increase",
                                       "first_increase_step"};
   cgd_outfile f;
@@ -807,6 +807,7 @@ static int write_bands(const cgd_sweep *s, const char *dir, int ax, cgd_error *e
         fprintf(f.fp, ",,,");
         continue;
       }
+      have[k] = 1;
       qsort(buf, m, sizeof *buf, cmp_double);
       double med = m % 2 ? buf[m / 2] : 0.5 * (buf[m / 2 - 1] + buf[m / 2]);
       fprintf(f.fp, ",%.9g,%.9g,%.9g", buf[0], med, buf[m - 1]);
@@ -843,8 +844,8 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
     snprintf(msg, len, "failed: %.480s", e.msg);
     return;
   }
-  int bands = ay < 0 || seed_axis >= 0;
-  if (bands && write_bands(s, dir, ax, &e)) {
+  int bands = ay < 0 || seed_axis >= 0, have[4] = {0, 0, 0, 0};
+  if (bands && write_bands(s, dir, ax, have, &e)) {
     snprintf(msg, len, "failed: %.480s", e.msg);
     return;
   }
@@ -928,6 +929,13 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
     for (int k = 0; k < 4; k++) {
       int c0 = 4 + 3 * k; /* columns: x n diverged, then min median max per statistic */
       fprintf(fp, "set title '%s'\n%s", title[k], k != 2 ? "set logscale y\n" : "unset logscale y\n");
+      if (!have[k]) {
+        /* nothing defined (e.g. no step ever rose): an empty panel that says so, since
+         * gnuplot stops the whole script on a plot without points */
+        fprintf(fp, "unset logscale y\nset yrange [0:1]\nset label 1 'undefined at every point' at graph 0.5,0.5 center\n"
+                    "plot -1 notitle\nunset label 1\nset yrange [*:*]\n");
+        continue;
+      }
       fprintf(fp, "plot 'sweep_bands.csv' u 1:%d:%d w filledcurves fc rgb '#9ecae1' fs solid 0.5 notitle, "
                   "'' u 1:%d w lp pt 7 ps 0.5 lc rgb '#08519c' notitle\n",
               c0, c0 + 2, c0 + 1);
