@@ -8,7 +8,8 @@
 # interruption) and OUT/REPORT.md. trace.csv keeps every 100th (orbits) or 10th (MLP) step
 # to keep the sweep small on disk; verdicts and tail statistics use every step.
 #   usage: experiments/phase_diagram.sh [OUT]     env: N (40), RATES (60), SEEDS (5),
-#          ITERS (20000), ORBIT_ITERS (20000), WORKERS (all cores), CGD_BUILD_DIR (build)
+#          ITERS (20000), ORBIT_ITERS (20000), WORKERS (all cores), CGD_BUILD_DIR (build),
+#          REPORT_ONLY (1: only the report of the sweeps as they are)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 B=${CGD_BUILD_DIR:-build}
@@ -18,14 +19,16 @@ W=()
 [ -n "${WORKERS:-}" ] && W=(--workers "$WORKERS")
 mkdir -p "$OUT"
 
-t0=$(date +%s)
+t0=$(date +%s) t1=$(date +%s)
+if [ -z "${REPORT_ONLY:-}" ]; then # REPORT_ONLY=1: the report of the sweeps as they are
 "$B/sweep" --out "$OUT/analytic" "${W[@]}" --f0 quartic --f1 sin --x0 0.37 --iters "$ORBIT_ITERS" \
   --log-every 100 \
   --lr "1e-5:1e-1:log:$N" --eps "1e-6:1e-2:log:$N" --plot-x lr --plot-y eps
-t1=$(date +%s)
-# seeds outermost: an interrupted sweep has whole eta sweeps for its first seeds
+  t1=$(date +%s)
+  # seeds outermost: an interrupted sweep has whole eta sweeps for its first seeds
 "$B/sweep" --out "$OUT/airfoil" "${W[@]}" --data datasets/airfoil_self_noise.dat \
   --seed "0:$((SEEDS - 1)):$SEEDS" --lr "1e-4:0.1:log:$RATES" --iters "$ITERS" --log-every 10 --plot-x lr
+fi
 t2=$(date +%s)
 
 # ---- analytic: verdicts on either side of eta/eps = 2 (columns: lr eps status verdict period ...)
@@ -51,6 +54,7 @@ analytic=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
 #      tail_rel_std tail_frac_increase first_increase_step)
 M=$OUT/airfoil/sweep.csv
 airfoil=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
+  $c["status"] != "ok" && $c["status"] != "diverged" { skipped++; next } # not run (yet)
   { if (c["seed"] == 1) { t = $1; $1 = $2; $2 = t } # seeds first in the file
     lr = $1; if (!(lr in seen)) { seen[lr] = 1; order[++nl] = lr }
     n[lr]++; v[lr, $4]++
@@ -61,6 +65,7 @@ airfoil=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
     if ($12 != "") { if (!(lr in qmin) || $12 + 0 < qmin[lr]) qmin[lr] = $12 + 0; if ($12 + 0 > qmax[lr]) qmax[lr] = $12 + 0 }
   }
   END {
+    if (skipped) printf "%d points not run (an interrupted sweep: run the script again to finish it)\n\n", skipped
     printf "| lr | verdicts (seeds) | first rising step (min-max) | tail: share of rising steps | tail mean loss | diverged (first step) |\n|---|---|---|---|---|---|\n"
     for (k = 1; k <= nl; k++) { lr = order[k]; vs = ""
       split("descending chaotic periodic converged diverged none", names, " ")
