@@ -77,12 +77,14 @@ airfoil=$(awk -F, 'NR == 1 { for (k = 1; k <= NF; k++) c[$k] = k; next }
         div[lr] ? sprintf("%d (from %d)", div[lr], dmin[lr]) : "0" }
   }' "$M")
 
+ta="$((t1 - t0)) s" tm="$((t2 - t1)) s"
+[ -n "${REPORT_ONLY:-}" ] && ta="not timed" tm="not timed"
 cat >"$OUT/REPORT.md" <<EOF
 # Sweeps and phase diagrams (experiments/phase_diagram.sh)
 
 Generated $(date -u +%Y-%m-%dT%H:%MZ) by chaosgd $(git describe --always --dirty 2>/dev/null || echo unknown).
 
-## Analytic: x^4/4 + eps sin(x/eps), ${N} x ${N}, one orbit of ${ORBIT_ITERS} steps from x0 = 0.37 ($((t1 - t0)) s)
+## Analytic: x^4/4 + eps sin(x/eps), ${N} x ${N}, one orbit of ${ORBIT_ITERS} steps from x0 = 0.37 ($ta)
 
 Theory (Kong & Tao): lambda = m + ln(eta/eps) with m = E ln|sin| = -ln 2, so chaos for eta/eps > 2.
 
@@ -90,7 +92,7 @@ $analytic
 
 ![phase](analytic/phase.png)
 
-## Airfoil MLP: ${RATES} rates in [1e-4, 0.1] (log) x ${SEEDS} seeds, ${ITERS} steps ($((t2 - t1)) s)
+## Airfoil MLP: ${RATES} rates in [1e-4, 0.1] (log) x ${SEEDS} seeds, ${ITERS} steps ($tm)
 
 $airfoil
 
