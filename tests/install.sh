@@ -13,7 +13,7 @@ ok() { pass=$((pass + 1)); }
 bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 cmake --install "$B" --prefix "$W/prefix" >"$W/install.log" 2>&1 && ok || { bad "cmake --install"; cat "$W/install.log"; }
-for f in include/chaosgd/run.h include/chaosgd/options.h include/chaosgd/observer.h bin/train; do
+for f in include/chaosgd/run.h include/chaosgd/options.h include/chaosgd/observer.h include/chaosgd/sweep.h bin/train bin/sweep bin/table; do
   [ -e "$W/prefix/$f" ] && ok || bad "not installed: $f"
 done
 PC=$(dirname "$(find "$W/prefix" -name chaosgd.pc | head -1)")
