@@ -15,9 +15,10 @@
  * step (docs: README "Is the MLP chaotic?"), so the oscillating tail is "quasiperiodic", not
  * chaotic; the band below is that range widened by a quarter of its width on each side. At
  * lr 0.005 the seeds differ: seed 0 -2.5e-6 +- 1.5e-6 ("undecided"), seed 1 -9.8e-6 +- 0.7e-6
- * ("quasiperiodic"), seeds 2 and 3 +2.2e-5 +- 0.2e-5 and +1.8e-5 +- 0.3e-5 ("chaotic"):
- * weakly chaotic on some initialisations. The test asserts the exponent's band and that
- * the run is aperiodic and non-monotone, whatever the sign. */
+ * ("quasiperiodic"), seeds 2 and 3 +2.2e-5 +- 0.2e-5 and +1.8e-5 +- 0.3e-5; seed 3 (17.5%
+ * rising steps) is "chaotic", seeds 0, 2 and 4 are still descending on the scale of the
+ * tail (the block-mean rule of stats.h). The test asserts the exponent's band and that the
+ * run is neither periodic nor converged. */
 #include <cblas.h>
 #include <check.h>
 #include <jansson.h>
@@ -75,8 +76,10 @@ END_TEST
 START_TEST(middle_rate_aperiodic) {
   cgd_run_result r;
   run_rate(0.005, &r);
-  ck_assert_msg(!strcmp(r.verdict, "quasiperiodic") || !strcmp(r.verdict, "undecided") ||
-                    !strcmp(r.verdict, "chaotic"),
+  /* seeds 0, 2, 4 descending (their tails still go down: 20 decreasing block means, 0.6-1.8%
+   * rising steps from kink crossings), 1 quasiperiodic, 3 chaotic (17.5% rising) */
+  ck_assert_msg(strcmp(r.verdict, "periodic") && strcmp(r.verdict, "converged") &&
+                    strcmp(r.verdict, "diverged"),
                 "verdict %s", r.verdict);
   char path[4200];
   snprintf(path, sizeof path, "%s/summary.json", r.dir);

@@ -75,6 +75,9 @@ typedef struct cgd_verdict_opts {
   double increase_rtol;  /* a step "raises" the loss when L[t+1]-L[t] > rtol·|L[t]|; default 1e-12 */
   double period_rtol;    /* periodic with p: |L[t+p]-L[t]| ≤ rtol·(max-min) on the whole tail; default 1e-6 */
   size_t max_period;     /* largest period searched; default 64 */
+  size_t descent_blocks; /* descending also when the means of this many tail blocks strictly
+                            decrease... (default 20; < 2: only "no step rises") */
+  double descent_max_rise; /* ...and at most this share of the steps rise (default 0.02) */
 } cgd_verdict_opts;
 
 void cgd_verdict_defaults(cgd_verdict_opts *o);
@@ -94,7 +97,8 @@ typedef struct cgd_tail_stats {
  *   converged  : (max-min) ≤ converged_rtol·max(|mean|, 1e-300)
  *   periodic   : else, smallest p ≤ max_period with |L[t+p]-L[t]| ≤ period_rtol·(max-min) ∀t
  *                in the tail; p is only tried when len > 2p (two full cycles plus one)
- *   descending : else, no step raises the loss
+ *   descending : else, no step raises the loss, or the means of descent_blocks blocks of
+ *                the tail strictly decrease with at most descent_max_rise of rising steps
  *   chaotic    : else (bounded, non-monotone, no period up to max_period)
  * Needs len = n - start ≥ 2 (else CGD_EUSAGE); o NULL means the defaults; negative or
  * non-finite tolerances are CGD_EUSAGE. The lag-1 autocorrelation of the m = len-1

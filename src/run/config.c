@@ -169,6 +169,8 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
   json_object_set_new(vr, "increase_rtol", json_real(c->verdict.increase_rtol));
   json_object_set_new(vr, "period_rtol", json_real(c->verdict.period_rtol));
   json_object_set_new(vr, "max_period", json_integer((json_int_t)c->verdict.max_period));
+  json_object_set_new(vr, "descent_blocks", json_integer((json_int_t)c->verdict.descent_blocks));
+  json_object_set_new(vr, "descent_max_rise", json_real(c->verdict.descent_max_rise));
   json_object_set_new(o, "verdict_rules", vr);
   json_object_set_new(o, "command_line", json_string(c->command_line));
   return o;
@@ -245,11 +247,16 @@ static int load_verdict(const json_t *vr, const char *name, cgd_run_config *c, c
   const char *k;
   const json_t *v;
   json_object_foreach((json_t *)vr, k, v) {
-    double *dst = !strcmp(k, "converged_rtol") ? &c->verdict.converged_rtol
-                  : !strcmp(k, "increase_rtol") ? &c->verdict.increase_rtol
-                  : !strcmp(k, "period_rtol")   ? &c->verdict.period_rtol
-                                                : NULL;
-    if (!strcmp(k, "max_period")) {
+    double *dst = !strcmp(k, "converged_rtol")     ? &c->verdict.converged_rtol
+                  : !strcmp(k, "increase_rtol")    ? &c->verdict.increase_rtol
+                  : !strcmp(k, "period_rtol")      ? &c->verdict.period_rtol
+                  : !strcmp(k, "descent_max_rise") ? &c->verdict.descent_max_rise
+                                                   : NULL;
+    if (!strcmp(k, "descent_blocks")) {
+      if (!json_is_integer(v) || json_integer_value(v) < 0 || json_integer_value(v) > 100000)
+        return cgd_fail(err, CGD_EDATA, "%s: \"verdict_rules.descent_blocks\" should be a whole number in [0, 100000]", name);
+      c->verdict.descent_blocks = (size_t)json_integer_value(v);
+    } else if (!strcmp(k, "max_period")) {
       if (!json_is_integer(v) || json_integer_value(v) < 1 || json_integer_value(v) > 100000)
         return cgd_fail(err, CGD_EDATA, "%s: \"verdict_rules.max_period\" should be a whole number in [1, 100000]", name);
       c->verdict.max_period = (size_t)json_integer_value(v);
