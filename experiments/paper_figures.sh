@@ -492,7 +492,7 @@ lyap_table() { # lyap_table DATFILE XNAME XFMT-EXPR: rows "x | λ ± se | theory
   echo
   echo "## Checks"
   echo
-  echo "*Paper* quotes Kong & Tao (or the issue that set the number, marked so; \"–\" where the paper gives no value)."
+  echo "*Paper* is Kong & Tao's number or statement as quoted in issue 7 and the README (\"(issue)\" where the issue set the number; \"–\" where the paper gives no value; the paper's text itself was not re-read for this report)."
   echo "*Reference* is chaosgd's own earlier measurement (README, docs/chaos-notes.md, tests) or the theory value used for the check;"
   echo "tolerances come from the paper, the issue or standard errors, and are not tuned to the outcome."
   echo
@@ -621,6 +621,16 @@ lyap_table() { # lyap_table DATFILE XNAME XFMT-EXPR: rows "x | λ ± se | theory
   echo "## Figures"
   echo
   for f in "$figdir"/*.png; do [ -f "$f" ] && echo "- figures/$(basename "$f")"; done
+  echo
+  echo "## Commands"
+  echo
+  echo "<details><summary>every train command of this report (paths relative to the repository)</summary>"
+  echo
+  echo '```'
+  grep '^+ train ' "$log" | sed -e "s#$root/##g" -e 's/^+ //' || true
+  echo '```'
+  echo
+  echo "</details>"
 } > "$report"
 
 echo "report: $report ($nfail failed)"
