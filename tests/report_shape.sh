@@ -60,6 +60,7 @@ fi
 (cd "$tmp/quick/figures" && ls -1 -- *.png 2>/dev/null || true) | sort > "$tmp/files.quick"
 if diff -u "$tmp/files.committed" "$tmp/files.quick" > "$tmp/files.diff"; then ok; else
   bad "figure files differ (docs/report/figures -, quick +):"; sed -n '3,$p' "$tmp/files.diff" >&2
+  command -v gnuplot > /dev/null 2>&1 || echo "report_shape: gnuplot is not installed: the quick run drew no figures" >&2
 fi
 missing=0
 while read -r f; do [ -f "$committed/figures/$f" ] || { missing=1; bad "linked figure $f not committed"; }; done < "$tmp/links.committed"
