@@ -17,7 +17,8 @@ typedef struct cgd_outfile {
 /* Create directory path and its parents (like mkdir -p). */
 int cgd_mkdir_p(const char *path, cgd_error *err);
 /* Remove the files a run writes (config.json, trace.csv, hist.csv, summary.json,
- * compare.csv, comparison*, params_*.txt, plot.gp, *.png and their .tmp) from dir, so that
+ * timing.json, checkpoint.bin, compare*.csv, comparison*, params_*.txt, the diagnostics'
+ * CSV files, plot.gp, plot.log, *.png and their .tmp) from dir, so that
  * a run into a reused directory leaves no stale file that looks like its own. Other files
  * are left alone. */
 int cgd_run_dir_clear(const char *dir, cgd_error *err);

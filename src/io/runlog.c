@@ -38,7 +38,9 @@ int cgd_run_dir_clear(const char *dir, cgd_error *err) {
       "config.json", "trace.csv", "hist.csv", "summary.json", "compare.csv",
       "comparison.csv", "comparison.json", "comparison_hist.csv", "comparison.gp",
       "comparison.png", "params_init.txt", "params_final.txt", "plot.gp", "loss.png",
-      "hist.png", "trace.png", "compare_hist.csv", "plot.log"};
+      "hist.png", "trace.png", "compare_hist.csv", "plot.log", "timing.json", "checkpoint.bin",
+      "sharpness.csv", "time_hist.csv", "time_hist.png", "liyorke.csv", "liyorke.png",
+      "bifurcation.csv", "attractor.csv", "bifurcation.png"};
   char path[4200];
   for (size_t i = 0; i < sizeof names / sizeof *names; i++)
     for (int tmp = 0; tmp < 2; tmp++) {
