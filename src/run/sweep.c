@@ -818,6 +818,101 @@ static int write_bands(const cgd_sweep *s, const char *dir, int ax, int have[4],
   return cgd_outfile_commit(&f, err);
 }
 
+/* The η × ε (or any two options) phase diagram: verdict, tail spread and λ as images, with
+ * the theory line of Kong & Tao where it applies. */
+static void plot_phase(FILE *fp, const cgd_sweep *s, int ax, int ay, int have_lambda, char *pngs,
+                       size_t plen) {
+  const char *xn = cgd_sweep_axis_name(s, (size_t)ax);
+  const int xlog = cgd_sweep_axis_log(s, (size_t)ax);
+  const char *yn = cgd_sweep_axis_name(s, (size_t)ay);
+  const int ylog = cgd_sweep_axis_log(s, (size_t)ay);
+  const char *f1 = fixed_value(s, "f1", "sin");
+  int theory = ((!strcmp(xn, "lr") && !strcmp(yn, "eps")) || (!strcmp(xn, "eps") && !strcmp(yn, "lr"))) &&
+               xlog && ylog && f1 && (!strcmp(f1, "sin") || !strcmp(f1, "negcos"));
+  int panels = 2 + have_lambda;
+  fprintf(fp,
+          "set terminal pngcairo size %d,520 font ',10'\nset output 'phase.png'\n"
+          "set multiplot layout 1,%d\n"
+          "set xlabel '%s%s%s'\nset ylabel '%s%s%s'\n"
+          "",
+          560 * panels, panels, xlog ? "log10 " : "", xn, "", ylog ? "log10 " : "", yn, "");
+  fprintf(fp,
+          "set title 'verdict'\n"
+          "set palette defined (0 '#2166ac', 1 '#5aae61', 2 '#a6dba0', 3 '#1b7837', 4 '#d6604d', "
+          "5 '#fee08b', 6 '#f4a582', 7 '#000000', 8 '#bbbbbb')\n"
+          /* nine flat colours, one per code, each code in the middle of its bin */
+          "set palette maxcolors 9\nset cbrange [-0.5:8.5]\n"
+          "set cbtics ('converged' 0, 'period 2' 1, 'period 4' 2, 'other period' 3, 'chaotic' 4, "
+          "'descending' 5, 'fluctuating' 6, 'diverged' 7, 'failed' 8)\n");
+  /* the chaos boundary of Kong & Tao: lambda = m + ln(eta/eps) > 0 with m = E ln|sin| =
+   * -ln 2 for f1 = sin, i.e. eta = 2 eps */
+  const char *line = "";
+  char lbuf[256];
+  if (theory) {
+    snprintf(lbuf, sizeof lbuf, ", %s w l lw 2 dt 2 lc rgb 'white' t 'theory: {/Symbol h} = e^{-m}{/Symbol e} = 2{/Symbol e}'",
+             !strcmp(xn, "lr") ? "x - log10(2)" : "x + log10(2)");
+    line = lbuf;
+  }
+  /* the image's pixels are centred on the grid values: show them whole */
+  double r[2][2];
+  for (int k = 0; k < 2; k++) {
+    const sw_opt *o = &s->opts[s->axes[k ? ay : ax]];
+    double a = strtod(o->vals[0], NULL), b = strtod(o->vals[o->n - 1], NULL);
+    if (o->is_log) a = log10(a), b = log10(b);
+    double h = 0.5 * fabs(b - a) / (double)(o->n - 1);
+    r[k][0] = fmin(a, b) - h;
+    r[k][1] = fmax(a, b) + h;
+  }
+  fprintf(fp, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n", r[0][0], r[0][1], r[1][0], r[1][1]);
+  fprintf(fp, "set key below\n");
+  fprintf(fp, "plot 'sweep_map.dat' u 1:2:3 w image notitle%s\n", line);
+  fprintf(fp, "unset cbtics\nset cbtics auto\nset palette rgb 33,13,10\nset palette maxcolors 0\nset cbrange [*:*]\n"
+              "set title 'log10 tail rel. std (tail std / |tail mean|)'\n"
+              "plot 'sweep_map.dat' u 1:2:4 w image notitle%s\n", line);
+  if (have_lambda)
+    fprintf(fp, "set title 'Lyapunov exponent {/Symbol l}'\nset palette defined (-1 'blue', 0 'white', 1 'red')\n"
+                "plot 'sweep_map.dat' u 1:2:5 w image notitle%s\n", line);
+  fprintf(fp, "unset multiplot\n");
+  snprintf(pngs, plen, "phase.png");
+}
+
+/* Statistics against one option, the others (seeds) as bands. */
+static void plot_bands(FILE *fp, const cgd_sweep *s, int ax, const int *have, char *pngs,
+                       size_t plen) {
+  const char *xn = cgd_sweep_axis_name(s, (size_t)ax);
+  const int xlog = cgd_sweep_axis_log(s, (size_t)ax);
+  fprintf(fp,
+          "reset\nset terminal pngcairo size 1200,800 font ',10'\nset output 'bands.png'\n"
+          "set datafile separator ','\nset key autotitle columnhead\n"
+          "set multiplot layout 2,2 title 'median over the other options (line) and their range (band)'\n"
+          "%sset xlabel '%s'\nset grid\n",
+          xlog ? "set logscale x\n" : "", xn);
+  {
+    /* every panel over the whole axis, whatever a statistic leaves undefined */
+    const sw_opt *o = &s->opts[s->axes[ax]];
+    double a = strtod(o->vals[0], NULL), b = strtod(o->vals[o->n - 1], NULL);
+    fprintf(fp, "set xrange [%.9g:%.9g]\n", fmin(a, b), fmax(a, b));
+  }
+  static const char *const title[] = {"tail mean", "tail rel. std", "share of rising steps in the tail",
+                                      "first rising step"};
+  for (int k = 0; k < 4; k++) {
+    int c0 = 4 + 3 * k; /* columns: x n diverged, then min median max per statistic */
+    fprintf(fp, "set title '%s'\n%s", title[k], k != 2 ? "set logscale y\n" : "unset logscale y\n");
+    if (!have[k]) {
+      /* nothing defined (e.g. no step ever rose): an empty panel that says so, since
+       * gnuplot stops the whole script on a plot without points */
+      fprintf(fp, "unset logscale y\nset yrange [0:1]\nset label 1 'undefined at every point' at graph 0.5,0.5 center\n"
+                  "plot -1 notitle\nunset label 1\nset yrange [*:*]\n");
+      continue;
+    }
+    fprintf(fp, "plot 'sweep_bands.csv' u 1:%d:%d w filledcurves fc rgb '#9ecae1' fs solid 0.5 notitle, "
+                "'' u 1:%d w lp pt 7 ps 0.5 lc rgb '#08519c' notitle\n",
+            c0, c0 + 2, c0 + 1);
+  }
+  fprintf(fp, "unset multiplot\n");
+  snprintf(pngs + strlen(pngs), plen - strlen(pngs), "%sbands.png", pngs[0] ? " " : "");
+}
+
 void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const char *y,
                     char *msg, size_t len) {
   cgd_error e;
@@ -855,94 +950,10 @@ void cgd_sweep_plot(const cgd_sweep *s, const char *dir, const char *x, const ch
     return;
   }
   FILE *fp = gp.fp;
-  const char *xn = cgd_sweep_axis_name(s, (size_t)ax);
-  const int xlog = cgd_sweep_axis_log(s, (size_t)ax);
   char pngs[128] = "";
   fprintf(fp, "# phase diagrams of this sweep (edit and re-run: gnuplot sweep.gp)\n");
-  if (ay >= 0) {
-    const char *yn = cgd_sweep_axis_name(s, (size_t)ay);
-    const int ylog = cgd_sweep_axis_log(s, (size_t)ay);
-    const char *f1 = fixed_value(s, "f1", "sin");
-    int theory = ((!strcmp(xn, "lr") && !strcmp(yn, "eps")) || (!strcmp(xn, "eps") && !strcmp(yn, "lr"))) &&
-                 xlog && ylog && f1 && (!strcmp(f1, "sin") || !strcmp(f1, "negcos"));
-    int panels = 2 + have_lambda;
-    fprintf(fp,
-            "set terminal pngcairo size %d,520 font ',10'\nset output 'phase.png'\n"
-            "set multiplot layout 1,%d\n"
-            "set xlabel '%s%s%s'\nset ylabel '%s%s%s'\n"
-            "",
-            560 * panels, panels, xlog ? "log10 " : "", xn, "", ylog ? "log10 " : "", yn, "");
-    fprintf(fp,
-            "set title 'verdict'\n"
-            "set palette defined (0 '#2166ac', 1 '#5aae61', 2 '#a6dba0', 3 '#1b7837', 4 '#d6604d', "
-            "5 '#fee08b', 6 '#f4a582', 7 '#000000', 8 '#bbbbbb')\n"
-            /* nine flat colours, one per code, each code in the middle of its bin */
-            "set palette maxcolors 9\nset cbrange [-0.5:8.5]\n"
-            "set cbtics ('converged' 0, 'period 2' 1, 'period 4' 2, 'other period' 3, 'chaotic' 4, "
-            "'descending' 5, 'fluctuating' 6, 'diverged' 7, 'failed' 8)\n");
-    /* the chaos boundary of Kong & Tao: lambda = m + ln(eta/eps) > 0 with m = E ln|sin| =
-     * -ln 2 for f1 = sin, i.e. eta = 2 eps */
-    const char *line = "";
-    char lbuf[256];
-    if (theory) {
-      snprintf(lbuf, sizeof lbuf, ", %s w l lw 2 dt 2 lc rgb 'white' t 'theory: {/Symbol h} = e^{-m}{/Symbol e} = 2{/Symbol e}'",
-               !strcmp(xn, "lr") ? "x - log10(2)" : "x + log10(2)");
-      line = lbuf;
-    }
-    /* the image's pixels are centred on the grid values: show them whole */
-    double r[2][2];
-    for (int k = 0; k < 2; k++) {
-      const sw_opt *o = &s->opts[s->axes[k ? ay : ax]];
-      double a = strtod(o->vals[0], NULL), b = strtod(o->vals[o->n - 1], NULL);
-      if (o->is_log) a = log10(a), b = log10(b);
-      double h = 0.5 * fabs(b - a) / (double)(o->n - 1);
-      r[k][0] = fmin(a, b) - h;
-      r[k][1] = fmax(a, b) + h;
-    }
-    fprintf(fp, "set xrange [%.9g:%.9g]\nset yrange [%.9g:%.9g]\n", r[0][0], r[0][1], r[1][0], r[1][1]);
-    fprintf(fp, "set key below\n");
-    fprintf(fp, "plot 'sweep_map.dat' u 1:2:3 w image notitle%s\n", line);
-    fprintf(fp, "unset cbtics\nset cbtics auto\nset palette rgb 33,13,10\nset palette maxcolors 0\nset cbrange [*:*]\n"
-                "set title 'log10 tail rel. std (tail std / |tail mean|)'\n"
-                "plot 'sweep_map.dat' u 1:2:4 w image notitle%s\n", line);
-    if (have_lambda)
-      fprintf(fp, "set title 'Lyapunov exponent {/Symbol l}'\nset palette defined (-1 'blue', 0 'white', 1 'red')\n"
-                  "plot 'sweep_map.dat' u 1:2:5 w image notitle%s\n", line);
-    fprintf(fp, "unset multiplot\n");
-    snprintf(pngs, sizeof pngs, "phase.png");
-  }
-  if (bands) {
-    fprintf(fp,
-            "reset\nset terminal pngcairo size 1200,800 font ',10'\nset output 'bands.png'\n"
-            "set datafile separator ','\nset key autotitle columnhead\n"
-            "set multiplot layout 2,2 title 'median over the other options (line) and their range (band)'\n"
-            "%sset xlabel '%s'\nset grid\n",
-            xlog ? "set logscale x\n" : "", xn);
-    {
-      /* every panel over the whole axis, whatever a statistic leaves undefined */
-      const sw_opt *o = &s->opts[s->axes[ax]];
-      double a = strtod(o->vals[0], NULL), b = strtod(o->vals[o->n - 1], NULL);
-      fprintf(fp, "set xrange [%.9g:%.9g]\n", fmin(a, b), fmax(a, b));
-    }
-    static const char *const title[] = {"tail mean", "tail rel. std", "share of rising steps in the tail",
-                                        "first rising step"};
-    for (int k = 0; k < 4; k++) {
-      int c0 = 4 + 3 * k; /* columns: x n diverged, then min median max per statistic */
-      fprintf(fp, "set title '%s'\n%s", title[k], k != 2 ? "set logscale y\n" : "unset logscale y\n");
-      if (!have[k]) {
-        /* nothing defined (e.g. no step ever rose): an empty panel that says so, since
-         * gnuplot stops the whole script on a plot without points */
-        fprintf(fp, "unset logscale y\nset yrange [0:1]\nset label 1 'undefined at every point' at graph 0.5,0.5 center\n"
-                    "plot -1 notitle\nunset label 1\nset yrange [*:*]\n");
-        continue;
-      }
-      fprintf(fp, "plot 'sweep_bands.csv' u 1:%d:%d w filledcurves fc rgb '#9ecae1' fs solid 0.5 notitle, "
-                  "'' u 1:%d w lp pt 7 ps 0.5 lc rgb '#08519c' notitle\n",
-              c0, c0 + 2, c0 + 1);
-    }
-    fprintf(fp, "unset multiplot\n");
-    snprintf(pngs + strlen(pngs), sizeof pngs - strlen(pngs), "%sbands.png", pngs[0] ? " " : "");
-  }
+  if (ay >= 0) plot_phase(fp, s, ax, ay, have_lambda, pngs, sizeof pngs);
+  if (bands) plot_bands(fp, s, ax, have, pngs, sizeof pngs);
   int skipped = 0;
   if (cgd_gnuplot_script(&gp, dir, "sweep.gp", &skipped, &e))
     snprintf(msg, len, "failed: %.480s", e.msg);
