@@ -24,6 +24,10 @@ LIBDIR=$(dirname "$(find "$W/prefix" -name 'libchaosgd.so.0' | head -1)")
 # no public header may need jansson
 grep -l 'jansson' "$W/prefix/include/chaosgd/"*.h && bad "a public header includes jansson" || ok
 
+# a sanitized build installs a sanitized library: the example must carry the same runtime
+SAN=""
+grep -q '^CHAOSGD_SANITIZE:BOOL=ON' "$B/CMakeCache.txt" 2>/dev/null && SAN="-fsanitize=address,undefined"
+
 check_run() { # label outdir
   local sum="$2/summary.json"
   [ -s "$sum" ] && ok || { bad "$1: no summary.json"; return; }
@@ -32,7 +36,7 @@ check_run() { # label outdir
 }
 
 # pkg-config
-if cc -std=c11 -Wall -Werror "$S/examples/orbit_lyapunov.c" \
+if cc -std=c11 -Wall -Werror $SAN "$S/examples/orbit_lyapunov.c" \
      $(PKG_CONFIG_PATH="$PC" pkg-config --cflags --libs chaosgd) -lm -o "$W/ex-pc" 2>"$W/pc.log"; then
   ok
   LD_LIBRARY_PATH="$LIBDIR" "$W/ex-pc" "$W/out-pc" >"$W/pc.out" 2>&1 && ok || { bad "pkg-config example run"; cat "$W/pc.out"; }
@@ -42,7 +46,7 @@ else
 fi
 
 # CMake package
-if cmake -S "$S/examples" -B "$W/ex-cmake" -DCMAKE_PREFIX_PATH="$W/prefix" >"$W/cm.log" 2>&1 &&
+if cmake -S "$S/examples" -B "$W/ex-cmake" -DCMAKE_PREFIX_PATH="$W/prefix" ${SAN:+-DCMAKE_C_FLAGS="$SAN"} >"$W/cm.log" 2>&1 &&
    cmake --build "$W/ex-cmake" >>"$W/cm.log" 2>&1; then
   ok
   LD_LIBRARY_PATH="$LIBDIR" "$W/ex-cmake/orbit_lyapunov" "$W/out-cmake" >"$W/cm.out" 2>&1 && ok || { bad "CMake example run"; cat "$W/cm.out"; }
