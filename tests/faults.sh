@@ -87,6 +87,25 @@ sleep 0.5; kill -INT $pid; wait $pid; code=$?
 jq -e '.status == "interrupted"' "$W/cmp/lr-0.001/summary.json" >/dev/null && ok || bad "interrupted comparison run"
 "$T" --resume "$W/cmp/lr-0.001" --quiet >/dev/null 2>&1 && ok || bad "resume of a comparison's run"
 
+# a comparison under SIGTERM and SIGKILL: the rates that finished are complete, the one
+# that was running resumes from its checkpoint to the same files as in an uninterrupted
+# comparison
+CA=(--data "$DATA" --no-plots --quiet --lyapunov=off --lr 0.001,0.02 --iters 6000 --checkpoint-every 500)
+"$T" "${CA[@]}" --out "$W/cfull" >/dev/null 2>&1 || bad "uninterrupted comparison"
+for sig in TERM KILL; do
+  d="$W/c$sig"
+  "$T" "${CA[@]}" --out "$d" >/dev/null 2>&1 &
+  pid=$!
+  wait_for "$d/lr-0.02/checkpoint.bin" || bad "comparison SIG$sig: the second rate never checkpointed"
+  kill -$sig $pid 2>/dev/null
+  wait $pid 2>/dev/null; code=$?
+  [ $sig = KILL ] || [ "$code" = 6 ] && ok || bad "comparison SIG$sig: exit $code"
+  cmp -s "$W/cfull/lr-0.001/trace.csv" "$d/lr-0.001/trace.csv" && ok || bad "comparison SIG$sig: the finished rate differs"
+  no_half_files "$d/lr-0.02"
+  "$T" --resume "$d/lr-0.02" --quiet >/dev/null 2>"$W/err" && ok || bad "comparison SIG$sig: resume ($(cat "$W/err"))"
+  same_as "$W/cfull/lr-0.02" "$d/lr-0.02" "comparison SIG$sig"
+done
+
 # a read-only output directory and a full disk (mounts need root)
 if [ "$(id -u)" = 0 ] && mkdir -p "$W/ro" "$W/full" && mount -t tmpfs -o ro,size=1m tmpfs "$W/ro" 2>/dev/null; then
   mounts+=("$W/ro")
