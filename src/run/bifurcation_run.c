@@ -11,6 +11,7 @@
 #include "chaosgd/bifurcation.h"
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sampling.h"
+#include "ms_spec.h"
 #include "run_internal.h"
 
 static int write_csvs(const char *dir, const cgd_bif_result *b, double eps, cgd_error *err) {
@@ -124,9 +125,7 @@ int cgd_run_bifurcation(const cgd_run_config *cfg, char *dir, size_t len, cgd_er
     return cgd_fail(err, CGD_EUSAGE, "--bifurcation: a 1-D --f0 objective, one orbit, --map gd and a "
                                      "grid of rates (--lr A:B:N or A:B:log:N)");
   const char *pn[CGD_MAX_PARAMS];
-  for (size_t i = 0; i < cfg->nparams; i++) pn[i] = cfg->param_names[i];
-  cgd_ms_spec spec = {.f0 = cfg->f0, .f1 = cfg->f1, .eps = cfg->eps, .k = cfg->k,
-                      .nparams = cfg->nparams, .param_names = pn, .param_values = cfg->param_values};
+  cgd_ms_spec spec = cgd_ms_spec_of(cfg, pn);
   cgd_objective *obj = NULL;
   cgd_bif_result *b = NULL;
   json_t *conf = NULL, *sum = NULL;

@@ -23,6 +23,7 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sharpness.h"
 #include "chaos_obs.h"
+#include "ms_spec.h"
 #include "run_internal.h"
 
 enum { LY_1D, LY_QR, LY_ENS, LY_MLP };
@@ -463,9 +464,7 @@ static int attach_orbit_extras(cgd_run_ctx *r, cgd_error *err) {
     hz_obs *h = calloc(1, sizeof *h);
     if (!h) return cgd_fail(err, CGD_ENOMEM, "out of memory");
     h->r = r;
-    for (size_t i = 0; i < c->nparams; i++) h->pn[i] = c->param_names[i];
-    h->spec = (cgd_ms_spec){.f0 = c->f0, .f1 = c->f1, .eps = c->eps, .k = c->k, .nparams = c->nparams,
-                            .param_names = h->pn, .param_values = c->param_values};
+    h->spec = cgd_ms_spec_of(c, h->pn);
     if (!cgd_ms_grad_ld_supported(&h->spec)) {
       free(h);
       return cgd_fail(err, CGD_EUSAGE, "--horizon needs built-in f0 and f1 (a long-double gradient "

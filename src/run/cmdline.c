@@ -8,6 +8,7 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/options.h"
 #include "chaosgd_version.h"
+#include "ms_spec.h"
 #include "options_internal.h"
 
 static int parse_with(cgd_run_config *c, int argc, char **argv, FILE *out,
@@ -67,9 +68,9 @@ static int resume_args(cgd_run_config *c, const char *dir, cgd_error *err) {
 
 static int critical_k(const cgd_run_config *c, FILE *out, cgd_error *err) {
   const char *pn[CGD_MAX_PARAMS];
-  for (size_t i = 0; i < c->nparams; i++) pn[i] = c->param_names[i];
-  cgd_ms_spec spec = {.f0 = "doublewell", .f1 = c->f1, .eps = c->eps, .k = 1.0,
-                      .nparams = c->nparams, .param_names = pn, .param_values = c->param_values};
+  cgd_ms_spec spec = cgd_ms_spec_of(c, pn);
+  spec.f0 = "doublewell"; /* the threshold is for k(x^2-1)^2 at k = 1, whatever --f0 says */
+  spec.k = 1.0;
   cgd_objective *o;
   double kc;
   int rc = cgd_multiscale_create(&spec, &o, err);

@@ -15,6 +15,7 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sampling.h"
 #include "checkpoint.h"
+#include "ms_spec.h"
 #include "run_internal.h"
 
 /* Histograms of one map's ensemble at the histogram steps (the run's own, or the second
@@ -248,9 +249,7 @@ static int gibbs_setup(ms_state *s, cgd_error *err) {
 static int build_objective(cgd_run_ctx *r, cgd_error *err) {
   const cgd_run_config *c = r->cfg;
   const char *pn[CGD_MAX_PARAMS];
-  for (size_t i = 0; i < c->nparams; i++) pn[i] = c->param_names[i];
-  cgd_ms_spec spec = {.f0 = c->f0, .f1 = c->f1, .eps = c->eps, .k = c->k,
-                      .nparams = c->nparams, .param_names = pn, .param_values = c->param_values};
+  cgd_ms_spec spec = cgd_ms_spec_of(c, pn);
   return cgd_multiscale_create(&spec, &r->obj, err);
 }
 
