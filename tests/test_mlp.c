@@ -405,8 +405,12 @@ END_TEST
 
 /* Portable C, AVX2 and AVX-512 variants: the same bits (each forced). */
 START_TEST(fused_levels_bit_identical) {
-  const size_t ns[] = {1503, 13, 8, 1}, ds[] = {5, 7, 11, 2}, Hs[] = {16, 1, 17, 2};
-  for (size_t a = 0; a < 4; a++) {
+  /* 1503 x 5 x 16: Airfoil's shape (188 blocks: three whole tiles of the AVX2 backward
+   * and a partial one); 400 x 6 x 5 and 97 x 3 x 7: the tiled backward at its widest d
+   * with an odd unit left over, and H mod 4 = 3 in the forward */
+  const size_t ns[] = {1503, 13, 8, 1, 400, 97}, ds[] = {5, 7, 11, 2, 6, 3},
+               Hs[] = {16, 1, 17, 2, 5, 7};
+  for (size_t a = 0; a < 6; a++) {
     const size_t n = ns[a], d = ds[a], H = Hs[a];
     double *X = malloc(n * d * sizeof *X), *y = malloc(n * sizeof *y);
     make_data(n, d, 3 + a, X, y);
@@ -437,6 +441,33 @@ START_TEST(fused_levels_bit_identical) {
     free(y);
     cgd_mlp_free(m);
   }
+}
+END_TEST
+
+/* The one place the kernels may differ: a pre-activation exactly at the kink. One row
+ * x = 0 with b1 = 0 gives z = 0: the BLAS path takes the slope leak there (as PyTorch
+ * does), the fused kernel the slope 1 (m = [z < 0]); both are subgradients. Every fused
+ * width takes the same one. */
+START_TEST(fused_kink_convention) {
+  const double X[1] = {0.0}, y[1] = {1.0}, leak = 0.01;
+  cgd_mlp *m;
+  cgd_error err;
+  ck_assert_int_eq(cgd_mlp_create(1, 1, 1, leak, X, y, &m, &err), CGD_OK);
+  const double th[4] = {1.0, 0.0, 1.0, 0.0}; /* W1, b1, W2, b2: z = 0, ŷ = 0, r = −1 */
+  double gb[4], gf[4], g[4];
+  void *sc = malloc(cgd_mlp_fused_scratch_size(m));
+  ck_assert(cgd_mlp_loss_grad(m, th, gb) == 1.0);
+  ck_assert(cgd_mlp_loss_grad_fused(m, th, gf, sc) == 1.0);
+  /* ∂L/∂b1 = (2/n) r W2 slope */
+  ck_assert_double_eq(gb[1], -2.0 * leak);
+  ck_assert_double_eq(gf[1], -2.0);
+  for (int lv = 1; lv <= 3; lv++)
+    if (level_available(lv)) {
+      ck_assert(cgd_mlp_loss_grad_fused_at(m, lv, th, g, sc) == 1.0);
+      ck_assert_msg(!memcmp(g, gf, sizeof g), "level %d", lv);
+    }
+  free(sc);
+  cgd_mlp_free(m);
 }
 END_TEST
 
@@ -583,6 +614,7 @@ int main(void) {
   tcase_add_test(tc, objective_views_cover_theta);
   tcase_add_test(tc, fused_matches_blas_and_reference);
   tcase_add_test(tc, fused_levels_bit_identical);
+  tcase_add_test(tc, fused_kink_convention);
   tcase_add_test(tc, fused_matches_blas_2000_steps_airfoil);
   tcase_add_test(tc, kernels_bit_identical_across_threads);
   tcase_add_test(tc, kernel_names_and_errors);

@@ -3,7 +3,7 @@
  * Z or A, at three widths (8-lane portable C, AVX2+FMA as two 4-lane halves, AVX-512F)
  * that give the same bits.
  *
- * Math. With leaky(z) = z − κ[z ≤ 0]z, κ = 1 − leak (any leak), and m_ih = [z_ih ≤ 0]:
+ * Math. With leaky(z) = z − κ[z < 0]z, κ = 1 − leak (any leak), and m_ih = [z_ih < 0]:
  *
  *   z_ih = b1_h + W1_h·x_i
  *   ŷ_i  = b2 + Σ_h W2_h leaky(z_ih) = c0 + v·x_i + Σ_h c_h m_ih z_ih
@@ -18,6 +18,10 @@
  *   u_h = q − κ Q_h                    (d; = Σ_i r_i leaky'(z_ih) x_i)
  *   ∂L/∂b2 = s R,  ∂L/∂b1_h = s W2_h t_h,  ∂L/∂W1_h = s W2_h u_h,
  *   ∂L/∂W2_h = s Σ_i r_i leaky(z_ih) = s (b1_h t_h + W1_h·u_h)
+ *
+ * At a kink (z exactly ±0) this kernel takes the slope 1, the BLAS path (like PyTorch)
+ * the slope leak; both are subgradients, and a pre-activation that is exactly zero on a
+ * real row is a measure-zero event (padding rows, where z = b1, carry r = 0).
  *
  * Layout. Rows go in blocks of 8, one 8-lane vector per feature (a blocked copy of X made
  * at cgd_mlp_create), padding rows have x = y = 0 and an all-zero lane mask that clears
@@ -40,9 +44,11 @@
 
 #define L 8 /* rows per block */
 
-/* Scratch layout (64-byte aligned pieces): r[nb·8] | q[d·8] | c[H] | v[d] | mask[nb·H]. */
+/* Scratch layout (64-byte aligned pieces):
+ *   r[nb·8] | q[d·8] | c[H] | v[d] | acc[H·(d+1)·8] | mask[nb·H]
+ * acc holds the lanes of the backward's masked sums between the tiles of the AVX2 path. */
 typedef struct fused_scratch {
-  double *r, *q, *c, *v;
+  double *r, *q, *c, *v, *acc;
   uint8_t *mask;
 } fused_scratch;
 
@@ -50,7 +56,8 @@ static size_t up64(size_t b) { return (b + 63) & ~(size_t)63; }
 
 size_t cgd_mlp_fused_scratch_size(const cgd_mlp *m) {
   const size_t nb = m->nb, d = m->d, H = m->H;
-  return 64 + up64(nb * L * 8) + up64(d * L * 8) + up64(H * 8) + up64(d * 8) + up64(nb * H);
+  return 64 + up64(nb * L * 8) + up64(d * L * 8) + up64(H * 8) + up64(d * 8) +
+         up64(H * (d + 1) * L * 8) + up64(nb * H);
 }
 
 static fused_scratch carve(const cgd_mlp *m, void *scratch) {
@@ -61,6 +68,7 @@ static fused_scratch carve(const cgd_mlp *m, void *scratch) {
   s.q = (double *)p, p += up64(d * L * 8);
   s.c = (double *)p, p += up64(H * 8);
   s.v = (double *)p, p += up64(d * 8);
+  s.acc = (double *)p, p += up64(H * (d + 1) * L * 8);
   s.mask = (uint8_t *)p;
   return s;
 }
@@ -125,7 +133,7 @@ static double fused_generic(const cgd_mlp *m, const double *theta, double *grad,
       unsigned bits = 0;
       double *a = h & 1 ? a1 : a0;
       for (int l = 0; l < L; l++) {
-        const int neg = z[l] <= 0.0;
+        const int neg = z[l] < 0.0;
         bits |= (unsigned)neg << l;
         a[l] = fma(c[h], neg ? z[l] : 0.0, a[l]);
       }
@@ -197,6 +205,21 @@ AVX2 static inline void store_lanes(double *dst, __m256d lo, __m256d hi) {
   _mm256_storeu_pd(dst + 4, hi);
 }
 
+/* One unit's forward output: its mask byte (m = [z < 0], the sign bit of min(z, +0)),
+ * and c_u min(z, +0) = c_u m z added into the parity accumulators of both halves.
+ * vminpd returns its second operand when z is ±0 or NaN, so min(z, +0) is exactly
+ * z < 0 ? z : +0, the generic C form: one instruction for the compare and the AND. */
+AVX2 static inline __attribute__((always_inline)) void unit_out(__m256d z0, __m256d z1, double cu,
+                                                                uint8_t *mask, __m256d *a0,
+                                                                __m256d *a1) {
+  const __m256d zero = _mm256_setzero_pd();
+  const __m256d n0 = _mm256_min_pd(z0, zero), n1 = _mm256_min_pd(z1, zero);
+  *mask = (uint8_t)(_mm256_movemask_pd(n0) | (_mm256_movemask_pd(n1) << 4));
+  const __m256d cv = _mm256_set1_pd(cu);
+  *a0 = _mm256_fmadd_pd(cv, n0, *a0);
+  *a1 = _mm256_fmadd_pd(cv, n1, *a1);
+}
+
 /* D is a compile-time constant in the specialised copies (d = 1..8), so the feature
  * vectors and accumulators live in registers; D = 0 means "use d". */
 AVX2 static inline __attribute__((always_inline)) double
@@ -214,49 +237,41 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
   for (size_t b = 0; b < nb; b++) {
     const double *xb = m->Xb + b * d * L;
     __m256d a00 = zero, a01 = zero, a10 = zero, a11 = zero; /* [h parity][half] */
-    /* Units in pairs (h even, h + 1 odd): four independent FMA chains share each load of
-     * x, enough to cover the FMA latency. */
+    /* Four units at a time: eight independent FMA chains (four, in pairs, left the FMA
+     * ports idle waiting on latency), x in two registers, each unit's c m z into the
+     * accumulator of its parity, in h order. Then the last H mod 4 units one by one. */
     size_t h = 0;
-    for (; h + 2 <= H; h += 2) {
-      const __m256d ba = _mm256_set1_pd(b1[h]), bb = _mm256_set1_pd(b1[h + 1]);
-      __m256d za0 = ba, za1 = ba, zb0 = bb, zb1 = bb;
+    for (; h + 4 <= H; h += 4) {
+      const double *w = W1 + h * d;
+      __m256d z[4][2];
+      for (int u = 0; u < 4; u++) z[u][0] = z[u][1] = _mm256_set1_pd(b1[h + (size_t)u]);
       for (size_t j = 0; j < d; j++) {
-        const __m256d wa = _mm256_set1_pd(W1[h * d + j]), wb = _mm256_set1_pd(W1[h * d + d + j]);
-        const __m256d x0 = _mm256_load_pd(xb + j * L), x1 = _mm256_load_pd(xb + j * L + 4);
-        za0 = _mm256_fmadd_pd(wa, x0, za0);
-        za1 = _mm256_fmadd_pd(wa, x1, za1);
-        zb0 = _mm256_fmadd_pd(wb, x0, zb0);
-        zb1 = _mm256_fmadd_pd(wb, x1, zb1);
+        __m256d x0 = _mm256_load_pd(xb + j * L), x1 = _mm256_load_pd(xb + j * L + 4);
+        __asm__("" : "+x"(x0), "+x"(x1)); /* one load each, not one per FMA */
+        for (int u = 0; u < 4; u++) {
+          const __m256d wu = _mm256_set1_pd(w[(size_t)u * d + j]);
+          z[u][0] = _mm256_fmadd_pd(wu, x0, z[u][0]);
+          z[u][1] = _mm256_fmadd_pd(wu, x1, z[u][1]);
+        }
       }
-      const __m256d na0 = _mm256_cmp_pd(za0, zero, _CMP_LE_OQ);
-      const __m256d na1 = _mm256_cmp_pd(za1, zero, _CMP_LE_OQ);
-      const __m256d nb0 = _mm256_cmp_pd(zb0, zero, _CMP_LE_OQ);
-      const __m256d nb1 = _mm256_cmp_pd(zb1, zero, _CMP_LE_OQ);
-      const unsigned ma = (unsigned)(_mm256_movemask_pd(na0) | (_mm256_movemask_pd(na1) << 4));
-      const unsigned mb = (unsigned)(_mm256_movemask_pd(nb0) | (_mm256_movemask_pd(nb1) << 4));
-      S->mask[b * H + h] = (uint8_t)ma;
-      S->mask[b * H + h + 1] = (uint8_t)mb;
-      const __m256d ca = _mm256_set1_pd(c[h]), cb = _mm256_set1_pd(c[h + 1]);
-      a00 = _mm256_fmadd_pd(ca, _mm256_and_pd(na0, za0), a00);
-      a01 = _mm256_fmadd_pd(ca, _mm256_and_pd(na1, za1), a01);
-      a10 = _mm256_fmadd_pd(cb, _mm256_and_pd(nb0, zb0), a10);
-      a11 = _mm256_fmadd_pd(cb, _mm256_and_pd(nb1, zb1), a11);
+      uint8_t *mk = S->mask + b * H + h;
+      unit_out(z[0][0], z[0][1], c[h], mk, &a00, &a01);
+      unit_out(z[1][0], z[1][1], c[h + 1], mk + 1, &a10, &a11);
+      unit_out(z[2][0], z[2][1], c[h + 2], mk + 2, &a00, &a01);
+      unit_out(z[3][0], z[3][1], c[h + 3], mk + 3, &a10, &a11);
     }
-    if (h < H) { /* a last, even unit */
-      const __m256d bb = _mm256_set1_pd(b1[h]);
-      __m256d z0 = bb, z1 = bb;
+    for (; h < H; h++) {
+      const __m256d bh = _mm256_set1_pd(b1[h]);
+      __m256d z0 = bh, z1 = bh;
       for (size_t j = 0; j < d; j++) {
         const __m256d w = _mm256_set1_pd(W1[h * d + j]);
         z0 = _mm256_fmadd_pd(w, _mm256_load_pd(xb + j * L), z0);
         z1 = _mm256_fmadd_pd(w, _mm256_load_pd(xb + j * L + 4), z1);
       }
-      const __m256d n0 = _mm256_cmp_pd(z0, zero, _CMP_LE_OQ);
-      const __m256d n1 = _mm256_cmp_pd(z1, zero, _CMP_LE_OQ);
-      const unsigned mk = (unsigned)(_mm256_movemask_pd(n0) | (_mm256_movemask_pd(n1) << 4));
-      S->mask[b * H + h] = (uint8_t)mk;
-      const __m256d ch = _mm256_set1_pd(c[h]);
-      a00 = _mm256_fmadd_pd(ch, _mm256_and_pd(n0, z0), a00);
-      a01 = _mm256_fmadd_pd(ch, _mm256_and_pd(n1, z1), a01);
+      if (h & 1)
+        unit_out(z0, z1, c[h], S->mask + b * H + h, &a10, &a11);
+      else
+        unit_out(z0, z1, c[h], S->mask + b * H + h, &a00, &a01);
     }
     __m256d y0 = _mm256_set1_pd(c0), y1 = y0;
     for (size_t j = 0; j < d; j++) {
@@ -295,10 +310,68 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
   if (!qsum) return NAN;
   for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
   grad[H * d + 2 * H] = s * R;
-  /* Backward: per unit, masked sums over all blocks in block order. For D <= 8 the
-   * 2(D+1) accumulators stay in registers. */
-  enum { DM = 8 };
-  for (size_t h = 0; h < H; h++) {
+  /* Backward: per unit, masked sums over all blocks in block order.
+   * For D <= 6 the data go in tiles of TB blocks that stay in L1 (a pass over all of X
+   * per unit streamed it from L2, which bounded the pass), and within a tile two units
+   * at a time, one 4-lane half of the rows at a time, so that the 2(D+1) accumulators
+   * stay in registers and each load of r and x feeds two FMAs. The accumulators' lanes
+   * wait in S->acc between tiles, so each lane still sums its rows in block order: the
+   * same bits as the other widths. */
+  enum { DM = 8, DP = 6, TB = 48 };
+  size_t h0 = 0;
+  if (D && D <= DP && H >= 2) {
+    const size_t H2 = H & ~(size_t)1, stride = (D + 1) * L; /* acc[h]: Q_0..Q_{D-1}, M */
+    double *acc = S->acc;
+    memset(acc, 0, H2 * stride * sizeof *acc);
+    for (size_t t0 = 0; t0 < nb; t0 += TB) {
+      const size_t t1 = t0 + TB < nb ? t0 + TB : nb;
+      for (size_t hp = 0; hp < H2; hp += 2) {
+        double *aa = acc + hp * stride, *ab = aa + stride;
+        for (int sh = 0; sh < L; sh += 4) {
+          __m256d Qa[DP], Qb[DP];
+          for (size_t j = 0; j < D; j++) {
+            Qa[j] = _mm256_loadu_pd(aa + j * L + sh);
+            Qb[j] = _mm256_loadu_pd(ab + j * L + sh);
+          }
+          __m256d Ma = _mm256_loadu_pd(aa + D * L + sh), Mb = _mm256_loadu_pd(ab + D * L + sh);
+          /* The mask nibbles are read one block ahead: the chain byte load → shift →
+           * table load → AND → FMA is longer than the FP scheduler can wait on (its
+           * FMAs fill it), so the table index must be ready when the block starts. */
+          const uint8_t *mk = S->mask + t0 * H + hp;
+          unsigned ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
+          for (size_t b = t0; b < t1; b++) {
+            const double *xb = m->Xb + b * D * L + sh;
+            __m256d rv = _mm256_load_pd(S->r + b * L + sh);
+            __asm__("" : "+x"(rv)); /* loaded once, not once per AND */
+            const __m256d ra = _mm256_and_pd(nib_mask(ka), rv);
+            const __m256d rb = _mm256_and_pd(nib_mask(kb), rv);
+            mk += H;
+            if (b + 1 < t1) ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
+            Ma = _mm256_add_pd(Ma, ra);
+            Mb = _mm256_add_pd(Mb, rb);
+            for (size_t j = 0; j < D; j++) {
+              __m256d xj = _mm256_load_pd(xb + j * L);
+              __asm__("" : "+x"(xj)); /* one load for both FMAs */
+              Qa[j] = _mm256_fmadd_pd(ra, xj, Qa[j]);
+              Qb[j] = _mm256_fmadd_pd(rb, xj, Qb[j]);
+            }
+          }
+          for (size_t j = 0; j < D; j++) {
+            _mm256_storeu_pd(aa + j * L + sh, Qa[j]);
+            _mm256_storeu_pd(ab + j * L + sh, Qb[j]);
+          }
+          _mm256_storeu_pd(aa + D * L + sh, Ma);
+          _mm256_storeu_pd(ab + D * L + sh, Mb);
+        }
+      }
+    }
+    for (; h0 < H2; h0++) {
+      const double *a = acc + h0 * stride;
+      for (size_t j = 0; j < D; j++) Qsum[j] = lane_sum(a + j * L);
+      grad_unit(h0, d, theta, H, s, kappa, R, qsum, lane_sum(a + D * L), Qsum, grad);
+    }
+  }
+  for (size_t h = h0; h < H; h++) {
     __m256d M0 = zero, M1 = zero;
     if (D && D <= DM) {
       __m256d Q0[DM], Q1[DM];
@@ -384,7 +457,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
       __m512d z = _mm512_set1_pd(b1[h]);
       for (size_t j = 0; j < d; j++)
         z = _mm512_fmadd_pd(_mm512_set1_pd(W1[h * d + j]), _mm512_load_pd(xb + j * L), z);
-      const __mmask8 neg = _mm512_cmp_pd_mask(z, zero, _CMP_LE_OQ);
+      const __mmask8 neg = _mm512_cmp_pd_mask(z, zero, _CMP_LT_OQ);
       S->mask[b * H + h] = (uint8_t)neg;
       const __m512d mz = _mm512_maskz_mov_pd(neg, z);
       if (h & 1)
