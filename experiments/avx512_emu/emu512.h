@@ -49,6 +49,7 @@ E __mmask8 emu_cmp_pd_mask(emu_pd a, emu_pd b, const int p) {
     int c;
     if (p == _CMP_GT_OQ) c = a.v[i] > b.v[i];
     else if (p == _CMP_LE_OQ) c = a.v[i] <= b.v[i];
+    else if (p == _CMP_LT_OQ) c = a.v[i] < b.v[i];
     else __builtin_trap();
     m |= (unsigned)c << i;
   }
