@@ -101,6 +101,10 @@ __attribute__((target("avx512f"))) static size_t trig_avx512(size_t m, const dou
 typedef struct per_coef {
   double af, dh;
   int sf, sg, sh;
+  /* gradient-only requests: 0 adds into g; 1 (quadratic f0) and 2 (quartic f0) write
+   * g = f0'(x) + F in the same pass, f0' = x or (x·x)·x as f0_block forms it, so the
+   * bits are those of f0_block followed by the add */
+  int g0;
 } per_coef;
 
 typedef size_t (*per_fn)(size_t m, const double *x, double eps, const per_coef *k, double *f,
@@ -117,13 +121,32 @@ static size_t per_scalar(size_t m, const double *x, double eps, const per_coef *
                                    both || !k->sg ? &cv : NULL);
     if (bad && first == m) first = j;
     if (f) f[j] += k->af * (k->sf ? sv : cv);
-    if (g) g[j] += k->sg ? sv : cv;
+    if (g) {
+      const double g0 = k->g0 == 0 ? g[j] : k->g0 == 1 ? x[j] : (x[j] * x[j]) * x[j];
+      g[j] = g0 + (k->sg ? sv : cv);
+    }
     if (h) h[j] += (k->sh ? sv : cv) / k->dh;
   }
   return first;
 }
 
 #if defined(__x86_64__)
+/* One loop per (function, base) pair, so no test is left inside the loop. */
+#define PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, BASE, FN)                                    \
+  for (; j + W <= m; j += W) {                                                              \
+    const VT xv = LOADU(x + j);                                                             \
+    STOREU(g + j, ADD(BASE, FN(MUL(xv, vinv), &bad)));                                      \
+  }
+#define PER_G(VT, W, LOADU, STOREU, ADD, MUL, SIN, COS)                                       \
+  if (k->sg) {                                                                              \
+    if (k->g0 == 0) PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, LOADU(g + j), SIN)             \
+    else if (k->g0 == 1) PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, xv, SIN)                  \
+    else PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, MUL(MUL(xv, xv), xv), SIN)                \
+  } else {                                                                                  \
+    if (k->g0 == 0) PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, LOADU(g + j), COS)             \
+    else if (k->g0 == 1) PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, xv, COS)                  \
+    else PER_LOOP(VT, W, LOADU, STOREU, ADD, MUL, MUL(MUL(xv, xv), xv), COS)                \
+  }
 /* The same body at two vector widths; separate multiplies and adds (this file is compiled
  * with -ffp-contract=off) keep both widths and the scalar tail bit-identical. */
 #define PER_BODY(VT, W, MASKT, LOADU, STOREU, SET1, DIV, MUL, ADD, SIN, COS, SINCOS, ANY)    \
@@ -131,12 +154,8 @@ static size_t per_scalar(size_t m, const double *x, double eps, const per_coef *
   MASKT bad = {0};                                                                          \
   size_t j = 0;                                                                             \
   if (!f && !h) { /* gradient only: one function */                                        \
-    if (k->sg)                                                                              \
-      for (; j + W <= m; j += W)                                                            \
-        STOREU(g + j, ADD(LOADU(g + j), SIN(MUL(LOADU(x + j), vinv), &bad)));               \
-    else                                                                                    \
-      for (; j + W <= m; j += W)                                                            \
-        STOREU(g + j, ADD(LOADU(g + j), COS(MUL(LOADU(x + j), vinv), &bad)));               \
+    /* g's base per point: what is in g, x, or x³ (k->g0) */                                \
+    PER_G(VT, W, LOADU, STOREU, ADD, MUL, SIN, COS)                                         \
   } else {                                                                                  \
     for (; j + W <= m; j += W) {                                                            \
       VT sv, cv;                                                                            \
@@ -169,6 +188,8 @@ __attribute__((target("avx512f"))) static size_t per_avx512(size_t m, const doub
            cgd_vm_sincos8, ANY8)
 }
 #undef PER_BODY
+#undef PER_G
+#undef PER_LOOP
 #undef ANY4
 #undef ANY8
 #endif
@@ -391,6 +412,16 @@ static int ms_eval(void *ctx, size_t n, const double *x, double *f, double *g, d
   for (size_t i0 = 0; i0 < n; i0 += BLK) {
     const size_t m = n - i0 < BLK ? n - i0 : BLK;
     double *fb = f ? f + i0 : NULL, *gb = g ? g + i0 * d : NULL, *hb = h ? h + i0 * d * d : NULL;
+    /* the hot path (a gradient step of quadratic or quartic + sin or −cos): f0' inside
+     * the sin/cos pass instead of a pass of its own */
+    if (!fb && !hb && gb && (c->k1 == F1_SIN || c->k1 == F1_NEGCOS) &&
+        (c->k0 == F0_QUADRATIC || c->k0 == F0_QUARTIC)) {
+      per_coef pk = c->pk;
+      pk.g0 = c->k0 == F0_QUADRATIC ? 1 : 2;
+      const size_t bad = c->per(m, x + i0, c->eps, &pk, NULL, gb, NULL);
+      if (bad < m) return beyond_range(err, "x/eps", x[i0 + bad] * (1.0 / c->eps), x + i0 + bad, 1, c->eps);
+      continue;
+    }
     f0_block(c, m, x + i0 * d, fb, gb, hb);
     const int rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, err);
     if (rc) return rc;

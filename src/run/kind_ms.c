@@ -4,6 +4,7 @@
  * x = 0 in 1-D, optionally a second map from the same initial ensemble). */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -15,6 +16,8 @@
 #include "chaosgd/multiscale.h"
 #include "chaosgd/sampling.h"
 #include "checkpoint.h"
+#include "clones.h"
+#include "simd.h"
 #include "ms_spec.h"
 #include "run_internal.h"
 
@@ -52,7 +55,7 @@ typedef struct ms_state {
   /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
    * bit 1: by overshoot of the macro map x − η f0'(x)) */
   unsigned char *crossed;
-  struct { double *x; size_t *idx; } cross[CGD_LOOP_SLOTS]; /* per-slot gather buffers */
+  struct { double *x; size_t *idx; uint64_t *words; } cross[CGD_LOOP_SLOTS]; /* per slot */
   double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
   int status;                  /* first error inside block_done (allocation) */
   struct cgd_distances final;  /* distances to Gibbs reported in the summary */
@@ -175,6 +178,50 @@ static void orbit_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
   s->orbit_n++;
 }
 
+/* Crossings of x = 0 in a block as bits: word w, bit k = [particle 64w + k changed side]
+ * (x < 0 before vs after). With AVX2 four particles per compare and one movemask, else
+ * one by one; the same bits either way. Returns how many crossed. */
+#if defined(__x86_64__)
+__attribute__((target("avx2"))) static size_t crossing_words_avx2(const double *x_old,
+                                                                  const double *x_new, size_t nb,
+                                                                  uint64_t *words) {
+  const __m256d zero = _mm256_setzero_pd();
+  size_t count = 0, i = 0;
+  for (size_t w = 0; i + 64 <= nb; w++) {
+    uint64_t bits = 0;
+    for (unsigned k = 0; k < 64; k += 4, i += 4) {
+      const __m256d a = _mm256_cmp_pd(_mm256_loadu_pd(x_old + i), zero, _CMP_LT_OQ);
+      const __m256d b = _mm256_cmp_pd(_mm256_loadu_pd(x_new + i), zero, _CMP_LT_OQ);
+      bits |= (uint64_t)(unsigned)_mm256_movemask_pd(_mm256_xor_pd(a, b)) << k;
+    }
+    words[w] = bits;
+    count += (size_t)__builtin_popcountll(bits);
+  }
+  if (i < nb) {
+    uint64_t bits = 0;
+    for (unsigned k = 0; i < nb; k++, i++) bits |= (uint64_t)((x_old[i] < 0.0) != (x_new[i] < 0.0)) << k;
+    words[nb / 64] = bits;
+    count += (size_t)__builtin_popcountll(bits);
+  }
+  return count;
+}
+#endif
+
+static size_t crossing_words(const double *x_old, const double *x_new, size_t nb, uint64_t *words) {
+#if defined(__x86_64__)
+  if (cgd_simd_level() >= CGD_SIMD_AVX2) return crossing_words_avx2(x_old, x_new, nb, words);
+#endif
+  size_t count = 0;
+  for (size_t w = 0; w * 64 < nb; w++) {
+    uint64_t bits = 0;
+    for (size_t k = 0, i = w * 64; k < 64 && i < nb; k++, i++)
+      bits |= (uint64_t)((x_old[i] < 0.0) != (x_new[i] < 0.0)) << k;
+    words[w] = bits;
+    count += (size_t)__builtin_popcountll(bits);
+  }
+  return count;
+}
+
 /* Ensembles: largest move of the last step; in 1-D, crossings of x = 0. */
 static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
                       const double *x_old, const double *x_new) {
@@ -192,25 +239,26 @@ static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
   if (!s->cross[slot].x) {
     s->cross[slot].x = malloc(2 * nb * sizeof(double));
     s->cross[slot].idx = malloc(nb * sizeof(size_t));
-    if (!s->cross[slot].x || !s->cross[slot].idx) {
+    s->cross[slot].words = malloc((nb + 63) / 64 * sizeof(uint64_t));
+    if (!s->cross[slot].x || !s->cross[slot].idx || !s->cross[slot].words) {
       s->status = CGD_ENOMEM;
       return;
     }
   }
   double *xs = s->cross[slot].x, *g0 = xs + nb;
   size_t *idx = s->cross[slot].idx;
-  /* most steps of most blocks cross nothing: a counting pass that vectorises first */
-  size_t any = 0;
-  for (size_t i = 0; i < nb; i++) any += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
-  if (!any) return;
-  /* branch-free gather: crossings are frequent and unpredictable */
+  /* A vectorised pass marks the particles that crossed, 64 to a word; only those are
+   * gathered and evaluated, in one batch (a scalar pass over every particle cost as much
+   * as the gradient step itself: near x = 0 some cross on almost every step). */
+  uint64_t *words = s->cross[slot].words;
+  if (!crossing_words(x_old, x_new, nb, words)) return;
   size_t nc = 0;
-  for (size_t i = 0; i < nb; i++) {
-    xs[nc] = x_old[i];
-    idx[nc] = i;
-    nc += (size_t)((x_old[i] < 0) != (x_new[i] < 0));
-  }
-  if (!nc) return;
+  for (size_t w = 0; w * 64 < nb; w++)
+    for (uint64_t bits = words[w]; bits; bits &= bits - 1) {
+      const size_t i = w * 64 + (size_t)__builtin_ctzll(bits);
+      xs[nc] = x_old[i];
+      idx[nc++] = i;
+    }
   cgd_error e;
   if (s->obj->eval_f0(s->obj->ctx, nc, xs, NULL, g0, NULL, &e)) {
     s->status = CGD_EINTERNAL;
@@ -407,19 +455,32 @@ static void ms_trace_row(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const d
     if (dim == 2) fprintf(fp, ",%.17g", g[1]);
     return;
   }
-  /* ensemble moments in a fixed order (sequential sums): thread-independent */
-  double fm = 0, m[2] = {0, 0}, v[2] = {0, 0}, neg = 0;
-  for (size_t i = 0; i < n; i++) fm += f[i];
+  /* ensemble moments in a fixed order (sequential sums): thread-independent. The sums
+   * of f, x and the count of x < 0 share one pass (independent chains, so the pass costs
+   * one add latency per particle, not three), the variance a second one. */
+  double fm = 0, m[2] = {0, 0}, v[2] = {0, 0};
+  size_t neg = 0;
+  if (dim == 1)
+    for (size_t i = 0; i < n; i++) {
+      fm += f[i];
+      m[0] += x[i];
+      neg += x[i] < 0;
+    }
+  else
+    for (size_t i = 0; i < n; i++) {
+      fm += f[i];
+      m[0] += x[2 * i];
+      m[1] += x[2 * i + 1];
+      neg += x[2 * i] < 0;
+    }
   for (size_t a = 0; a < dim; a++) {
-    for (size_t i = 0; i < n; i++) m[a] += x[i * dim + a];
     m[a] /= (double)n;
     for (size_t i = 0; i < n; i++) v[a] += (x[i * dim + a] - m[a]) * (x[i * dim + a] - m[a]);
     v[a] /= (double)n;
   }
-  for (size_t i = 0; i < n; i++) neg += x[i * dim] < 0;
   fprintf(fp, "%llu,%.17g,%.17g,%.17g", (unsigned long long)t, fm / (double)n, m[0], sqrt(v[0]));
   if (dim == 2) fprintf(fp, ",%.17g,%.17g", m[1], sqrt(v[1]));
-  fprintf(fp, ",%.17g", neg / (double)n);
+  fprintf(fp, ",%.17g", (double)neg / (double)n);
 }
 
 static int ms_begin(cgd_run_ctx *r, cgd_error *err) {
@@ -793,6 +854,7 @@ static void ms_free(cgd_run_ctx *r) {
   for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) {
     free(s->cross[k].x);
     free(s->cross[k].idx);
+    free(s->cross[k].words);
   }
   cgd_hist_free(s->orbit1);
   cgd_hist2d_free(s->orbit2);
