@@ -274,6 +274,35 @@ START_TEST(test_tail_descending) {
 }
 END_TEST
 
+/* A descent with chatter: L = 1/(1 + t/100) plus a bump of 1e-4 on every 7th step, which
+ * makes the step into it rise once the descent per step is below 1e-4 (t > 900): 13.7% of
+ * the steps, like the kink rises of a still-descending MLP run. The 20 block means strictly
+ * decrease (block_means_decreasing), but the rises exceed the 2% cap of "descending", so
+ * the verdict is chaotic; with the cap raised to 20% it is descending. The logistic map's
+ * block means are not monotone. */
+START_TEST(test_tail_trend_with_rises) {
+  enum { N = 20000 };
+  double *L = malloc(N * sizeof *L);
+  ck_assert_ptr_nonnull(L);
+  for (int t = 0; t < N; t++) L[t] = 1.0 / (1.0 + t / 100.0) + (t % 7 == 6 ? 1e-4 : 0.0);
+  cgd_tail_stats ts = tail(L, N, 0);
+  ck_assert_msg(ts.frac_increase > 0.13 && ts.frac_increase < 0.15, "%g", ts.frac_increase);
+  ck_assert_int_eq(ts.block_means_decreasing, 1);
+  ck_assert_int_eq(ts.verdict, CGD_VERDICT_CHAOTIC);
+  cgd_verdict_opts o;
+  cgd_verdict_defaults(&o);
+  o.descent_max_rise = 0.2;
+  cgd_error err;
+  ck_assert_int_eq(cgd_tail_stats_compute(L, N, 0, &o, &ts, &err), CGD_OK);
+  ck_assert_int_eq(ts.verdict, CGD_VERDICT_DESCENDING);
+  L[0] = 0.3;
+  for (int t = 1; t < N; t++) L[t] = 4.0 * L[t - 1] * (1.0 - L[t - 1]);
+  ts = tail(L, N, 0);
+  ck_assert_int_eq(ts.block_means_decreasing, 0);
+  free(L);
+}
+END_TEST
+
 /* An exact 3-cycle is periodic with period 3 wherever the tail starts, provided the tail
  * holds more than two cycles (len > 2p); with len = 6 = 2p the claim is refused. */
 START_TEST(test_tail_period3) {
@@ -733,6 +762,7 @@ static Suite *stats_suite(void) {
   TCase *tt = tcase_create("tail");
   tcase_add_test(tt, test_tail_constant);
   tcase_add_test(tt, test_tail_descending);
+  tcase_add_test(tt, test_tail_trend_with_rises);
   tcase_add_test(tt, test_tail_period3);
   tcase_add_test(tt, test_tail_logistic);
   tcase_add_test(tt, test_tail_diverged);

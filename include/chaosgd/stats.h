@@ -88,6 +88,8 @@ typedef struct cgd_tail_stats {
   double frac_increase;  /* share of the len-1 steps in the tail that raise the loss */
   double lag1_autocorr_incr; /* lag-1 autocorrelation of the increments L[t+1]-L[t] (0 if undefined) */
   int period;            /* smallest period found (0: none) */
+  int block_means_decreasing; /* the means of descent_blocks tail blocks strictly decrease
+                               * (the trend alone, whatever the share of rising steps) */
   cgd_verdict verdict;
 } cgd_tail_stats;
 /* With a non-finite value in the tail (verdict diverged) every double field is NaN. */

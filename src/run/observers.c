@@ -63,6 +63,8 @@ json_t *cgd_tail_json(const cgd_tail_stats *ts, const char *what) {
   json_object_set_new(tj, "frac_increase", cgd_jreal(ts->frac_increase));
   json_object_set_new(tj, "lag1_autocorr_increments", cgd_jreal(ts->lag1_autocorr_incr));
   json_object_set_new(tj, "period", ts->period ? json_integer(ts->period) : json_null());
+  if (ts->len && isfinite(ts->mean))
+    json_object_set_new(tj, "block_means_decreasing", json_boolean(ts->block_means_decreasing));
   return tj;
 }
 
