@@ -220,6 +220,115 @@ AVX2 static inline __attribute__((always_inline)) void unit_out(__m256d z0, __m2
   *a1 = _mm256_fmadd_pd(cv, n1, *a1);
 }
 
+/* The backward's masked sums of units 0..H2−1 (H2 even) for D <= 6, into S->acc: per unit
+ * D·8 lanes of Q, then 8 of M. The data go in tiles of TB blocks that stay in L1 (a pass
+ * over all of X per unit streamed it from L2, which bounded the pass); within a tile two
+ * units at a time, one 4-lane half of the rows at a time, so that the 2(D+1) accumulators
+ * stay in registers and each load of r and x feeds two FMAs. The lanes wait in S->acc
+ * between tiles, so each lane still sums its rows in block order: the same bits as the
+ * other widths. */
+enum { FUSED_DP = 6, FUSED_TB = 48 };
+AVX2 static inline __attribute__((always_inline)) void
+backward_tiles_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, size_t H2) {
+  enum { DP = FUSED_DP, TB = FUSED_TB };
+  const size_t nb = m->nb, H = m->H, stride = (D + 1) * L;
+  double *acc = S->acc;
+  memset(acc, 0, H2 * stride * sizeof *acc);
+  for (size_t t0 = 0; t0 < nb; t0 += TB) {
+    const size_t t1 = t0 + TB < nb ? t0 + TB : nb;
+    for (size_t hp = 0; hp < H2; hp += 2) {
+      double *aa = acc + hp * stride, *ab = aa + stride;
+      for (int sh = 0; sh < L; sh += 4) {
+        __m256d Qa[DP], Qb[DP];
+        for (size_t j = 0; j < D; j++) {
+          Qa[j] = _mm256_loadu_pd(aa + j * L + sh);
+          Qb[j] = _mm256_loadu_pd(ab + j * L + sh);
+        }
+        __m256d Ma = _mm256_loadu_pd(aa + D * L + sh), Mb = _mm256_loadu_pd(ab + D * L + sh);
+        /* The mask nibbles are read one block ahead: the chain byte load → shift →
+         * table load → AND → FMA is longer than the FP scheduler can wait on (its
+         * FMAs fill it), so the table index must be ready when the block starts. */
+        const uint8_t *mk = S->mask + t0 * H + hp;
+        unsigned ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
+        for (size_t b = t0; b < t1; b++) {
+          const double *xb = m->Xb + b * D * L + sh;
+          __m256d rv = _mm256_load_pd(S->r + b * L + sh);
+          __asm__("" : "+x"(rv)); /* loaded once, not once per AND */
+          const __m256d ra = _mm256_and_pd(nib_mask(ka), rv);
+          const __m256d rb = _mm256_and_pd(nib_mask(kb), rv);
+          mk += H;
+          if (b + 1 < t1) ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
+          Ma = _mm256_add_pd(Ma, ra);
+          Mb = _mm256_add_pd(Mb, rb);
+          for (size_t j = 0; j < D; j++) {
+            __m256d xj = _mm256_load_pd(xb + j * L);
+            __asm__("" : "+x"(xj)); /* one load for both FMAs */
+            Qa[j] = _mm256_fmadd_pd(ra, xj, Qa[j]);
+            Qb[j] = _mm256_fmadd_pd(rb, xj, Qb[j]);
+          }
+        }
+        for (size_t j = 0; j < D; j++) {
+          _mm256_storeu_pd(aa + j * L + sh, Qa[j]);
+          _mm256_storeu_pd(ab + j * L + sh, Qb[j]);
+        }
+        _mm256_storeu_pd(aa + D * L + sh, Ma);
+        _mm256_storeu_pd(ab + D * L + sh, Mb);
+      }
+    }
+  }
+}
+
+/* One unit's masked sums over all blocks (the path for the units the tiles leave, and for
+ * D > 6): Qsum[0..d) and the returned M, lane-summed. */
+AVX2 static inline __attribute__((always_inline)) double
+backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, size_t h,
+                   double *Qsum) {
+  enum { DM = 8 };
+  const size_t nb = m->nb, d = D ? D : m->d, H = m->H;
+  const __m256d zero = _mm256_setzero_pd();
+  double lanes[L], *q = S->q;
+  __m256d M0 = zero, M1 = zero;
+  if (D && D <= DM) {
+    __m256d Q0[DM], Q1[DM];
+    for (size_t j = 0; j < D; j++) Q0[j] = Q1[j] = zero;
+    for (size_t b = 0; b < nb; b++) {
+      const unsigned bits = S->mask[b * H + h];
+      const double *xb = m->Xb + b * D * L;
+      const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
+      const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
+      M0 = _mm256_add_pd(M0, rm0);
+      M1 = _mm256_add_pd(M1, rm1);
+      for (size_t j = 0; j < D; j++) {
+        Q0[j] = _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L), Q0[j]);
+        Q1[j] = _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4), Q1[j]);
+      }
+    }
+    for (size_t j = 0; j < D; j++) {
+      store_lanes(lanes, Q0[j], Q1[j]);
+      Qsum[j] = lane_sum(lanes);
+    }
+  } else {
+    memset(q, 0, d * L * sizeof *q);
+    for (size_t b = 0; b < nb; b++) {
+      const unsigned bits = S->mask[b * H + h];
+      const double *xb = m->Xb + b * d * L;
+      const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
+      const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
+      M0 = _mm256_add_pd(M0, rm0);
+      M1 = _mm256_add_pd(M1, rm1);
+      for (size_t j = 0; j < d; j++) {
+        _mm256_store_pd(q + j * L, _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L),
+                                                   _mm256_load_pd(q + j * L)));
+        _mm256_store_pd(q + j * L + 4, _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4),
+                                                       _mm256_load_pd(q + j * L + 4)));
+      }
+    }
+    for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
+  }
+  store_lanes(lanes, M0, M1);
+  return lane_sum(lanes);
+}
+
 /* D is a compile-time constant in the specialised copies (d = 1..8), so the feature
  * vectors and accumulators live in registers; D = 0 means "use d". */
 AVX2 static inline __attribute__((always_inline)) double
@@ -310,108 +419,21 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
   if (!qsum) return NAN;
   for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
   grad[H * d + 2 * H] = s * R;
-  /* Backward: per unit, masked sums over all blocks in block order.
-   * For D <= 6 the data go in tiles of TB blocks that stay in L1 (a pass over all of X
-   * per unit streamed it from L2, which bounded the pass), and within a tile two units
-   * at a time, one 4-lane half of the rows at a time, so that the 2(D+1) accumulators
-   * stay in registers and each load of r and x feeds two FMAs. The accumulators' lanes
-   * wait in S->acc between tiles, so each lane still sums its rows in block order: the
-   * same bits as the other widths. */
-  enum { DM = 8, DP = 6, TB = 48 };
+  /* Backward: per unit, masked sums over all blocks in block order; for D <= 6 the even
+   * number of units first in L1 tiles (backward_tiles_avx2), the rest one by one. */
   size_t h0 = 0;
-  if (D && D <= DP && H >= 2) {
-    const size_t H2 = H & ~(size_t)1, stride = (D + 1) * L; /* acc[h]: Q_0..Q_{D-1}, M */
-    double *acc = S->acc;
-    memset(acc, 0, H2 * stride * sizeof *acc);
-    for (size_t t0 = 0; t0 < nb; t0 += TB) {
-      const size_t t1 = t0 + TB < nb ? t0 + TB : nb;
-      for (size_t hp = 0; hp < H2; hp += 2) {
-        double *aa = acc + hp * stride, *ab = aa + stride;
-        for (int sh = 0; sh < L; sh += 4) {
-          __m256d Qa[DP], Qb[DP];
-          for (size_t j = 0; j < D; j++) {
-            Qa[j] = _mm256_loadu_pd(aa + j * L + sh);
-            Qb[j] = _mm256_loadu_pd(ab + j * L + sh);
-          }
-          __m256d Ma = _mm256_loadu_pd(aa + D * L + sh), Mb = _mm256_loadu_pd(ab + D * L + sh);
-          /* The mask nibbles are read one block ahead: the chain byte load → shift →
-           * table load → AND → FMA is longer than the FP scheduler can wait on (its
-           * FMAs fill it), so the table index must be ready when the block starts. */
-          const uint8_t *mk = S->mask + t0 * H + hp;
-          unsigned ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
-          for (size_t b = t0; b < t1; b++) {
-            const double *xb = m->Xb + b * D * L + sh;
-            __m256d rv = _mm256_load_pd(S->r + b * L + sh);
-            __asm__("" : "+x"(rv)); /* loaded once, not once per AND */
-            const __m256d ra = _mm256_and_pd(nib_mask(ka), rv);
-            const __m256d rb = _mm256_and_pd(nib_mask(kb), rv);
-            mk += H;
-            if (b + 1 < t1) ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
-            Ma = _mm256_add_pd(Ma, ra);
-            Mb = _mm256_add_pd(Mb, rb);
-            for (size_t j = 0; j < D; j++) {
-              __m256d xj = _mm256_load_pd(xb + j * L);
-              __asm__("" : "+x"(xj)); /* one load for both FMAs */
-              Qa[j] = _mm256_fmadd_pd(ra, xj, Qa[j]);
-              Qb[j] = _mm256_fmadd_pd(rb, xj, Qb[j]);
-            }
-          }
-          for (size_t j = 0; j < D; j++) {
-            _mm256_storeu_pd(aa + j * L + sh, Qa[j]);
-            _mm256_storeu_pd(ab + j * L + sh, Qb[j]);
-          }
-          _mm256_storeu_pd(aa + D * L + sh, Ma);
-          _mm256_storeu_pd(ab + D * L + sh, Mb);
-        }
-      }
-    }
+  if (D && D <= FUSED_DP && H >= 2) {
+    const size_t H2 = H & ~(size_t)1, stride = (D + 1) * L;
+    backward_tiles_avx2(m, S, D, H2);
     for (; h0 < H2; h0++) {
-      const double *a = acc + h0 * stride;
+      const double *a = S->acc + h0 * stride;
       for (size_t j = 0; j < D; j++) Qsum[j] = lane_sum(a + j * L);
       grad_unit(h0, d, theta, H, s, kappa, R, qsum, lane_sum(a + D * L), Qsum, grad);
     }
   }
   for (size_t h = h0; h < H; h++) {
-    __m256d M0 = zero, M1 = zero;
-    if (D && D <= DM) {
-      __m256d Q0[DM], Q1[DM];
-      for (size_t j = 0; j < D; j++) Q0[j] = Q1[j] = zero;
-      for (size_t b = 0; b < nb; b++) {
-        const unsigned bits = S->mask[b * H + h];
-        const double *xb = m->Xb + b * D * L;
-        const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
-        const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
-        M0 = _mm256_add_pd(M0, rm0);
-        M1 = _mm256_add_pd(M1, rm1);
-        for (size_t j = 0; j < D; j++) {
-          Q0[j] = _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L), Q0[j]);
-          Q1[j] = _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4), Q1[j]);
-        }
-      }
-      for (size_t j = 0; j < D; j++) {
-        store_lanes(lanes, Q0[j], Q1[j]);
-        Qsum[j] = lane_sum(lanes);
-      }
-    } else {
-      memset(q, 0, d * L * sizeof *q);
-      for (size_t b = 0; b < nb; b++) {
-        const unsigned bits = S->mask[b * H + h];
-        const double *xb = m->Xb + b * d * L;
-        const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
-        const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
-        M0 = _mm256_add_pd(M0, rm0);
-        M1 = _mm256_add_pd(M1, rm1);
-        for (size_t j = 0; j < d; j++) {
-          _mm256_store_pd(q + j * L, _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L),
-                                                     _mm256_load_pd(q + j * L)));
-          _mm256_store_pd(q + j * L + 4, _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4),
-                                                         _mm256_load_pd(q + j * L + 4)));
-        }
-      }
-      for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
-    }
-    store_lanes(lanes, M0, M1);
-    grad_unit(h, d, theta, H, s, kappa, R, qsum, lane_sum(lanes), Qsum, grad);
+    const double M = backward_unit_avx2(m, S, D, h, Qsum);
+    grad_unit(h, d, theta, H, s, kappa, R, qsum, M, Qsum, grad);
   }
   if (qsum != qs) free(qsum);
   return loss;
