@@ -180,16 +180,26 @@ static void orbit_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
 
 /* Crossings of x = 0 in a block as bits: word w, bit k = [particle 64w + k changed side]
  * (x < 0 before vs after). With AVX2 four particles per compare and one movemask, else
- * one by one; the same bits either way. Returns how many crossed. */
+ * one by one; the same bits either way. Each returns how many crossed. */
+
+/* The word of particles i0 .. min(i0 + 64, nb) − 1, one by one. */
+static uint64_t crossing_word(const double *x_old, const double *x_new, size_t i0, size_t nb) {
+  uint64_t bits = 0;
+  for (size_t k = 0, i = i0; k < 64 && i < nb; k++, i++)
+    bits |= (uint64_t)((x_old[i] < 0.0) != (x_new[i] < 0.0)) << k;
+  return bits;
+}
+
 #if defined(__x86_64__)
 __attribute__((target("avx2"))) static size_t crossing_words_avx2(const double *x_old,
                                                                   const double *x_new, size_t nb,
                                                                   uint64_t *words) {
   const __m256d zero = _mm256_setzero_pd();
-  size_t count = 0, i = 0;
-  for (size_t w = 0; i + 64 <= nb; w++) {
+  size_t count = 0, w = 0;
+  for (; 64 * w + 64 <= nb; w++) {
     uint64_t bits = 0;
-    for (unsigned k = 0; k < 64; k += 4, i += 4) {
+    for (unsigned k = 0; k < 64; k += 4) {
+      const size_t i = 64 * w + k;
       const __m256d a = _mm256_cmp_pd(_mm256_loadu_pd(x_old + i), zero, _CMP_LT_OQ);
       const __m256d b = _mm256_cmp_pd(_mm256_loadu_pd(x_new + i), zero, _CMP_LT_OQ);
       bits |= (uint64_t)(unsigned)_mm256_movemask_pd(_mm256_xor_pd(a, b)) << k;
@@ -197,11 +207,9 @@ __attribute__((target("avx2"))) static size_t crossing_words_avx2(const double *
     words[w] = bits;
     count += (size_t)__builtin_popcountll(bits);
   }
-  if (i < nb) {
-    uint64_t bits = 0;
-    for (unsigned k = 0; i < nb; k++, i++) bits |= (uint64_t)((x_old[i] < 0.0) != (x_new[i] < 0.0)) << k;
-    words[nb / 64] = bits;
-    count += (size_t)__builtin_popcountll(bits);
+  if (64 * w < nb) { /* the last, partial word */
+    words[w] = crossing_word(x_old, x_new, 64 * w, nb);
+    count += (size_t)__builtin_popcountll(words[w]);
   }
   return count;
 }
@@ -212,12 +220,9 @@ static size_t crossing_words(const double *x_old, const double *x_new, size_t nb
   if (cgd_simd_level() >= CGD_SIMD_AVX2) return crossing_words_avx2(x_old, x_new, nb, words);
 #endif
   size_t count = 0;
-  for (size_t w = 0; w * 64 < nb; w++) {
-    uint64_t bits = 0;
-    for (size_t k = 0, i = w * 64; k < 64 && i < nb; k++, i++)
-      bits |= (uint64_t)((x_old[i] < 0.0) != (x_new[i] < 0.0)) << k;
-    words[w] = bits;
-    count += (size_t)__builtin_popcountll(bits);
+  for (size_t w = 0; 64 * w < nb; w++) {
+    words[w] = crossing_word(x_old, x_new, 64 * w, nb);
+    count += (size_t)__builtin_popcountll(words[w]);
   }
   return count;
 }
