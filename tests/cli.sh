@@ -3,18 +3,8 @@
 # codes for every kind of bad input, atomic outputs, --init/--save-params, comparison.
 set -u
 T="${CGD_BUILD_DIR:?run through ctest}/train"
-DATA="${CGD_AIRFOIL:?run through ctest}"
-[ -r "$DATA" ] || { echo "FAIL: Airfoil data missing at $DATA (run datasets/fetch.sh)"; exit 1; }
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_exit() { # expected-code description command...
-  local want=$1 what=$2; shift 2
-  "$@" >"$W/out" 2>"$W/err"; local got=$?
-  if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want ($(head -c 300 "$W/err"))"; fi
-}
+. "$(dirname "$0")/lib/harness.sh"
+need_data
 run() { "$T" --data "$DATA" --no-plots --quiet "$@"; }
 
 # --help lists every option with its default
@@ -78,6 +68,9 @@ cmp -s "$W/ra1/hist.csv" "$W/ra2/hist.csv" && cmp -s "$W/ra1/compare.csv" "$W/ra
 "$T" --config "$W/ra1/config.json" --lr 0.02 --iters 10 --out "$W/ra3" --quiet >/dev/null
 grep -q '"lr": 0.02,' "$W/ra3/config.json" && ok || bad "--lr after --config does not override"
 expect_exit 2 "--config not first" "$T" --lr 0.1 --config "$W/ra1/config.json"
+# a flag before --config=FILE puts --config= at argv[2] (it once passed as first)
+expect_exit 2 "--config= not first" "$T" --quiet --config="$W/ra1/config.json"
+expect_exit 2 "--resume= not first" "$T" --quiet --resume="$W/ra1"
 echo '{"objective": "mlp", "lr": "fast"}' > "$W/badcfg.json"
 expect_exit 3 "malformed config.json" "$T" --config "$W/badcfg.json"
 grep -q '"lr"' "$W/err" && ok || bad "config error does not name the key"
@@ -243,5 +236,4 @@ expect_exit 2 "bad --watch" run --watch 'W9[1]' --iters 10 --out "$W/badw"
 "$T" --no-plots --f0 quartic --ensemble 20000 --hist-range 0,0.2 --iters 100 --out "$W/hr" >/dev/null 2>"$W/err"
 grep -q 'lies outside --hist-range' "$W/err" && jq -e '.gibbs.in_range_fraction < 0.5 and (.warning | contains("outside"))' "$W/hr/summary.json" >/dev/null && ok || bad "outside fraction not reported"
 
-echo "cli: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish cli

@@ -6,15 +6,12 @@
 # read-only output directory give exit 4 with the OS's reason.
 set -u
 T="${CGD_BUILD_DIR:?run through ctest}/train"
-DATA="${CGD_AIRFOIL:?run through ctest}"
-[ -r "$DATA" ] || { echo "FAIL: Airfoil data missing at $DATA (run datasets/fetch.sh)"; exit 1; }
-W=$(mktemp -d)
+. "$(dirname "$0")/lib/harness.sh"
+need_data
 mounts=()
-cleanup() { for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done; rm -rf "$W"; }
-trap cleanup EXIT
-pass=0 fail=0 skip=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+unmount_all() { for m in "${mounts[@]}"; do umount "$m" 2>/dev/null; done; }
+cgd_cleanup_hooks+=(unmount_all) # before the work folder is removed
+skip=0
 
 # wait_for FILE: up to 60 s
 wait_for() { for _ in $(seq 600); do [ -e "$1" ] && return 0; sleep 0.1; done; return 1; }
@@ -123,5 +120,4 @@ else
   skip=$((skip + 2)); echo "skipped: read-only and full-disk tests (need root to mount a tmpfs)"
 fi
 
-echo "faults: $pass passed, $fail failed, $skip skipped"
-[ "$fail" = 0 ]
+finish faults "$skip skipped"

@@ -18,14 +18,12 @@
 # now in timing.json).
 set -u
 T="${CGD_BUILD_DIR:?run through ctest}/train"
-DATA="${CGD_AIRFOIL:?run through ctest}"
+. "$(dirname "$0")/lib/harness.sh"
+need_data
 G="$(cd "$(dirname "$0")" && pwd)/golden"
-[ -r "$DATA" ] || { echo "FAIL: Airfoil data missing at $DATA (run datasets/fetch.sh)"; exit 1; }
 command -v jq >/dev/null || { echo "FAIL: jq not found (apt-get install jq)"; exit 1; }
 record=0
 [ "${1:-}" = "--record" ] && record=1
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
 # summary.json paths never compared: wall-clock figures
 IGNORE='seconds|us_per_step|ns_per_particle_step|gibbs\.in_range_fraction|(lyapunov|time_histograms)\.[^ ]*'
 
@@ -49,9 +47,6 @@ cases=(
   "ens-comparemap|--f0 quartic --f1 sin --eps 1e-6 --lr 0.1 --ensemble 4000 --iters 200 --hist-at 20,100 --compare-map stochastic"
 )
 
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
 
 # numeric leaves of a summary.json as "path value" lines (jq prints doubles exactly)
 numeric() { jq -r '[paths(numbers) as $p | "\($p | map(tostring) | join(".")) \(getpath($p))"] | .[]' "$1" | grep -Ev "^(${IGNORE}) " ; }
@@ -83,5 +78,4 @@ for c in "${cases[@]}"; do
     bad "$name differs from tests/golden/$name.txt:"; head -20 "$W/$name.diff"
   fi
 done
-echo "golden: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish golden

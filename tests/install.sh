@@ -6,11 +6,7 @@
 set -u
 B="${CGD_BUILD_DIR:?run through ctest}"
 S="${CGD_SOURCE_DIR:?run through ctest}"
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+. "$(dirname "$0")/lib/harness.sh"
 
 cmake --install "$B" --prefix "$W/prefix" >"$W/install.log" 2>&1 && ok || { bad "cmake --install"; cat "$W/install.log"; }
 for f in include/chaosgd/run.h include/chaosgd/options.h include/chaosgd/observer.h include/chaosgd/sweep.h bin/train bin/sweep bin/table; do
@@ -54,5 +50,4 @@ if cmake -S "$S/examples" -B "$W/ex-cmake" -DCMAKE_PREFIX_PATH="$W/prefix" ${SAN
 else
   bad "build with find_package(chaosgd)"; cat "$W/cm.log"
 fi
-echo "install: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish install

@@ -7,18 +7,8 @@
 set -u
 B="${CGD_BUILD_DIR:?run through ctest}"
 S="$B/sweep"
-DATA="${CGD_AIRFOIL:?run through ctest}"
-[ -r "$DATA" ] || { echo "FAIL: Airfoil data missing at $DATA (run datasets/fetch.sh)"; exit 1; }
-W=$(mktemp -d)
-trap 'rm -rf "$W"' EXIT
-pass=0 fail=0
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-expect_exit() { # expected-code description command...
-  local want=$1 what=$2; shift 2
-  "$@" >"$W/out" 2>"$W/err"; local got=$?
-  if [ "$got" = "$want" ]; then ok; else bad "$what: exit $got, expected $want ($(head -c 300 "$W/err"))"; fi
-}
+. "$(dirname "$0")/lib/harness.sh"
+need_data
 # the MLP sweep of these tests: 2 rates x 3 seeds, short runs
 MLP=(--data "$DATA" --lr 0.001,0.05 --seed 0:2:3 --iters 1500 --no-plots)
 
@@ -138,5 +128,4 @@ head -1 "$W/tab.csv" | grep -q '^run_dir,kind,lr,seed,.*verdict,status,.*tail.lo
 expect_exit 3 "table of a directory without runs" "$B/table" "$W"/nonexistent
 expect_exit 2 "table without paths" "$B/table"
 
-echo "sweep.sh: $pass passed, $fail failed"
-[ "$fail" = 0 ]
+finish sweep.sh
