@@ -117,7 +117,10 @@ static int parse_with(cgd_run_config *c, int argc, char **argv, FILE *out,
   opterr = 0;
   optind = 1;
   int ch, rc = CGD_OK, want_critk = 0, nlr_cli = 0;
-  while (!rc && (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1) {
+  /* argv index the option being handled starts at: --config and --resume must be argv[1]
+   * (checked this way, "--quiet --config=f" is not mistaken for a first --config) */
+  int at = 1;
+  for (; !rc && (ch = getopt_long(argc, argv, ":", opts, NULL)) != -1; at = optind) {
     const char *arg = optind > 0 && optind <= argc ? argv[optind - 1] : "?";
     if (ch >= 0 && (size_t)ch < NOPT && c->resume && strcmp(TABLE[ch].name, "quiet") &&
         strcmp(TABLE[ch].name, "no-progress"))
@@ -152,16 +155,12 @@ static int parse_with(cgd_run_config *c, int argc, char **argv, FILE *out,
     }
     switch (ch) {
     case O_CONFIG:
-      if (optind != 3 && !(optind == 2 && strncmp(argv[1], "--config=", 9) == 0))
-        rc = cgd_fail(err, CGD_EUSAGE, "--config must come first (later options override it)");
-      else
-        rc = cgd_run_config_load(optarg, c, err);
+      rc = at != 1 ? cgd_fail(err, CGD_EUSAGE, "--config must come first (later options override it)")
+                   : cgd_run_config_load(optarg, c, err);
       break;
     case O_RESUME:
-      if (optind != 3 && !(optind == 2 && strncmp(argv[1], "--resume=", 9) == 0))
-        rc = cgd_fail(err, CGD_EUSAGE, "--resume must come first");
-      else
-        rc = resume_args(c, optarg, err);
+      rc = at != 1 ? cgd_fail(err, CGD_EUSAGE, "--resume must come first")
+                   : resume_args(c, optarg, err);
       break;
     case O_HELP: cgd_run_config_usage(out); return 1;
     case O_VERSION: fprintf(out, "train (chaosgd) %s, git %s\n", CGD_VERSION, CGD_GIT_REV); return 1;
