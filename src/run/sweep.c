@@ -87,18 +87,20 @@ static void free_cells(cgd_sweep *s) {
   s->ncols = 0;
 }
 
+/* What one varied option owns. */
+static void sw_opt_free(sw_opt *o) {
+  for (size_t k = 0; k < o->n; k++) {
+    if (o->vals) free(o->vals[k]);
+    if (o->labels) free(o->labels[k]);
+  }
+  free(o->vals);
+  free(o->labels);
+  free(o->given);
+}
+
 void cgd_sweep_free(cgd_sweep *s) {
   if (!s) return;
-  for (size_t j = 0; j < s->nopts; j++) {
-    sw_opt *o = &s->opts[j];
-    for (size_t k = 0; k < o->n; k++) {
-      if (o->vals) free(o->vals[k]);
-      if (o->labels) free(o->labels[k]);
-    }
-    free(o->vals);
-    free(o->labels);
-    free(o->given);
-  }
+  for (size_t j = 0; j < s->nopts; j++) sw_opt_free(&s->opts[j]);
   free_cells(s);
   free(s);
 }
@@ -217,17 +219,7 @@ int cgd_sweep_add(cgd_sweep *s, const char *name, const char *value, cgd_error *
     if (!o.labels) rc = cgd_fail(err, CGD_ENOMEM, "out of memory");
   }
   s->opts[s->nopts++] = o; /* owned by s from here, freed with it even on error */
-  if (rc) {
-    /* keep it out of the definition */
-    sw_opt *p = &s->opts[--s->nopts];
-    for (size_t k = 0; k < p->n; k++) {
-      if (p->vals) free(p->vals[k]);
-      if (p->labels) free(p->labels[k]);
-    }
-    free(p->vals);
-    free(p->labels);
-    free(p->given);
-  }
+  if (rc) sw_opt_free(&s->opts[--s->nopts]); /* keep it out of the definition */
   return rc;
 }
 
