@@ -324,9 +324,10 @@ static int beyond_range(cgd_error *err, const char *phase, double arg, const dou
 }
 
 /* Adds f1 of m <= BLK points to f, g, h (each may be NULL); CGD_EDOMAIN (with err filled)
- * if a phase is beyond CGD_VMATH_MAX_ARG. */
+ * if a phase is beyond CGD_VMATH_MAX_ARG. g0 (from fused_g0) nonzero: g is not read but
+ * written as f0' + f1', f0' formed in the sin/cos pass. */
 static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
-                        double *restrict f, double *restrict g, double *restrict h,
+                        double *restrict f, double *restrict g, double *restrict h, int g0,
                         cgd_error *err) {
   const double eps = c->eps;
   double s[2 * BLK], co[2 * BLK];
@@ -336,10 +337,13 @@ static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
   case F1_NONE:
     break;
   case F1_SIN: /* f += ε sin, g += cos, h += sin/(−ε) */
-  case F1_NEGCOS: /* f += −ε cos, g += sin, h += cos/ε */
-    if ((bad = c->per(m, x, eps, &c->pk, f, g, h)) < m)
+  case F1_NEGCOS: { /* f += −ε cos, g += sin, h += cos/ε */
+    per_coef pk = c->pk;
+    pk.g0 = g0;
+    if ((bad = c->per(m, x, eps, &pk, f, g, h)) < m)
       return beyond_range(err, "x/eps", x[bad] * (1.0 / eps), x + bad, 1, eps);
     break;
+  }
   case F1_QUASI: {
     /* Second frequency: (√2·x)/ε, rounded as the expression sqrt(2)*x/eps rounds it. */
     double t2[BLK];
@@ -404,6 +408,14 @@ static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
 
 /* ---------------------------------------------------------- evaluation */
 
+/* The hot path, a gradient-only step of the quadratic or quartic + sin or −cos: f0' is
+ * formed inside the sin/cos pass (per_coef.g0: 1 quadratic, 2 quartic) instead of by a
+ * pass of its own; 0 otherwise. */
+static int fused_g0(const ms_ctx *c, const double *f, const double *g, const double *h) {
+  if (f || h || !g || (c->k1 != F1_SIN && c->k1 != F1_NEGCOS)) return 0;
+  return c->k0 == F0_QUADRATIC ? 1 : c->k0 == F0_QUARTIC ? 2 : 0;
+}
+
 static int ms_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
                    cgd_error *err) {
   const ms_ctx *c = ctx;
@@ -412,18 +424,9 @@ static int ms_eval(void *ctx, size_t n, const double *x, double *f, double *g, d
   for (size_t i0 = 0; i0 < n; i0 += BLK) {
     const size_t m = n - i0 < BLK ? n - i0 : BLK;
     double *fb = f ? f + i0 : NULL, *gb = g ? g + i0 * d : NULL, *hb = h ? h + i0 * d * d : NULL;
-    /* the hot path (a gradient step of quadratic or quartic + sin or −cos): f0' inside
-     * the sin/cos pass instead of a pass of its own */
-    if (!fb && !hb && gb && (c->k1 == F1_SIN || c->k1 == F1_NEGCOS) &&
-        (c->k0 == F0_QUADRATIC || c->k0 == F0_QUARTIC)) {
-      per_coef pk = c->pk;
-      pk.g0 = c->k0 == F0_QUADRATIC ? 1 : 2;
-      const size_t bad = c->per(m, x + i0, c->eps, &pk, NULL, gb, NULL);
-      if (bad < m) return beyond_range(err, "x/eps", x[i0 + bad] * (1.0 / c->eps), x + i0 + bad, 1, c->eps);
-      continue;
-    }
-    f0_block(c, m, x + i0 * d, fb, gb, hb);
-    const int rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, err);
+    const int g0 = fused_g0(c, fb, gb, hb);
+    if (!g0) f0_block(c, m, x + i0 * d, fb, gb, hb);
+    const int rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, g0, err);
     if (rc) return rc;
   }
   return CGD_OK;
@@ -448,7 +451,7 @@ static int ms_eval_f1(void *ctx, size_t n, const double *x, double *f, double *g
   for (size_t i0 = 0; i0 < n; i0 += BLK) {
     const size_t m = n - i0 < BLK ? n - i0 : BLK;
     const int rc = f1_block_acc(c, m, x + i0 * d, f ? f + i0 : NULL, g ? g + i0 * d : NULL,
-                                h ? h + i0 * d * d : NULL, err);
+                                h ? h + i0 * d * d : NULL, 0, err);
     if (rc) return rc;
   }
   return CGD_OK;
@@ -506,7 +509,7 @@ static int ms_noise(void *ctx, size_t n, uint64_t seed, uint64_t index0, double 
       /* madeup's inner phase 1 + cos(B)/ε can leave the kernel's range (ε < 1e-12); the
        * noise hook has no message, so the status alone reports it */
       cgd_error e2;
-      const int rc = f1_block_acc(c, m, u, NULL, s, NULL, &e2);
+      const int rc = f1_block_acc(c, m, u, NULL, s, NULL, 0, &e2);
       if (rc) return rc;
       for (size_t q = 0; q < md; q++) o[q] = -s[q];
       break;
