@@ -278,8 +278,21 @@ backward_tiles_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, si
   }
 }
 
+/* Block b's residuals masked by unit h's sign bits, as two 4-lane halves, added into the
+ * unit's M lanes. */
+AVX2 static inline __attribute__((always_inline)) void
+masked_r(const fused_scratch *S, size_t H, size_t b, size_t h, __m256d *M0, __m256d *M1,
+         __m256d *rm0, __m256d *rm1) {
+  const unsigned bits = S->mask[b * H + h];
+  *rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
+  *rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
+  *M0 = _mm256_add_pd(*M0, *rm0);
+  *M1 = _mm256_add_pd(*M1, *rm1);
+}
+
 /* One unit's masked sums over all blocks (the path for the units the tiles leave, and for
- * D > 6): Qsum[0..d) and the returned M, lane-summed. */
+ * D > 6): Qsum[0..d) and the returned M, lane-summed. The accumulators are registers when
+ * D <= 8 is a compile-time constant, else the lanes of S->q. */
 AVX2 static inline __attribute__((always_inline)) double
 backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, size_t h,
                    double *Qsum) {
@@ -292,12 +305,9 @@ backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, siz
     __m256d Q0[DM], Q1[DM];
     for (size_t j = 0; j < D; j++) Q0[j] = Q1[j] = zero;
     for (size_t b = 0; b < nb; b++) {
-      const unsigned bits = S->mask[b * H + h];
       const double *xb = m->Xb + b * D * L;
-      const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
-      const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
-      M0 = _mm256_add_pd(M0, rm0);
-      M1 = _mm256_add_pd(M1, rm1);
+      __m256d rm0, rm1;
+      masked_r(S, H, b, h, &M0, &M1, &rm0, &rm1);
       for (size_t j = 0; j < D; j++) {
         Q0[j] = _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L), Q0[j]);
         Q1[j] = _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4), Q1[j]);
@@ -310,12 +320,9 @@ backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, siz
   } else {
     memset(q, 0, d * L * sizeof *q);
     for (size_t b = 0; b < nb; b++) {
-      const unsigned bits = S->mask[b * H + h];
       const double *xb = m->Xb + b * d * L;
-      const __m256d rm0 = _mm256_and_pd(nib_mask(bits & 15), _mm256_load_pd(S->r + b * L));
-      const __m256d rm1 = _mm256_and_pd(nib_mask(bits >> 4), _mm256_load_pd(S->r + b * L + 4));
-      M0 = _mm256_add_pd(M0, rm0);
-      M1 = _mm256_add_pd(M1, rm1);
+      __m256d rm0, rm1;
+      masked_r(S, H, b, h, &M0, &M1, &rm0, &rm1);
       for (size_t j = 0; j < d; j++) {
         _mm256_store_pd(q + j * L, _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L),
                                                    _mm256_load_pd(q + j * L)));
