@@ -99,6 +99,52 @@ START_TEST(test_hist_edges) {
 }
 END_TEST
 
+/* cgd_hist_count (the two-pass binning of ensembles) puts every value where cgd_hist_add
+ * does: edges and their neighbours, hi, out of range, non-finite, random values, over
+ * more than one chunk and with a stride; and leaves the moments alone. */
+START_TEST(test_hist_count_matches_add) {
+  const double los[] = {-1.3, 0.3, -2.2};
+  const double his[] = {2.9, 1.7, 0.35};
+  const size_t nbs[] = {8, 7, 50};
+  cgd_error err;
+  for (size_t r = 0; r < 3; r++) {
+    const double lo = los[r], hi = his[r], w = (hi - lo) / (double)nbs[r];
+    enum { N = 1500 };
+    double v[2 * N];
+    size_t n = 0;
+    for (size_t k = 0; k <= nbs[r] && n + 3 <= N; k++) {
+      const double e = lo + (double)k * w;
+      v[n++] = e;
+      v[n++] = nextafter(e, -INFINITY);
+      v[n++] = nextafter(e, INFINITY);
+    }
+    const double special[] = {hi, nextafter(hi, INFINITY), lo, nextafter(lo, -INFINITY), NAN,
+                              INFINITY, -INFINITY, 1e300, -1e300, 0.0, -0.0};
+    for (size_t k = 0; k < sizeof special / sizeof special[0]; k++) v[n++] = special[k];
+    for (uint64_t i = 0; n < N; i++)
+      v[n++] = lo - 0.5 + (hi - lo + 1.0) * cgd_rng_uniform(SEED, STREAM_TEST, i);
+    for (size_t stride = 1; stride <= 2; stride++) {
+      double sv[2 * N];
+      for (size_t i = 0; i < N; i++) sv[i * stride] = v[i], sv[i * stride + stride - 1] = v[i];
+      cgd_hist *a = NULL, *b = NULL;
+      ck_assert_int_eq(cgd_hist_create(lo, hi, nbs[r], &a, &err), CGD_OK);
+      ck_assert_int_eq(cgd_hist_create(lo, hi, nbs[r], &b, &err), CGD_OK);
+      cgd_hist_add(a, sv, N, stride);
+      cgd_hist_count(b, sv, 700, stride); /* two calls: counts accumulate */
+      cgd_hist_count(b, sv + 700 * stride, N - 700, stride);
+      ck_assert_mem_eq(a->count, b->count, nbs[r] * sizeof *a->count);
+      ck_assert_uint_eq(a->under, b->under);
+      ck_assert_uint_eq(a->over, b->over);
+      ck_assert_uint_eq(a->nonfinite, b->nonfinite);
+      ck_assert_uint_eq(b->n, 0);
+      ck_assert(b->mean == 0.0 && b->m2 == 0.0);
+      cgd_hist_free(a);
+      cgd_hist_free(b);
+    }
+  }
+}
+END_TEST
+
 /* Out-of-range finite values go to under/over AND into the moments; non-finite values go
  * to nonfinite only. */
 START_TEST(test_hist_under_over_nonfinite) {
@@ -754,6 +800,7 @@ static Suite *stats_suite(void) {
   tcase_add_test(th, test_hist_create_errors);
   tcase_add_test(th, test_hist_edges);
   tcase_add_test(th, test_hist_under_over_nonfinite);
+  tcase_add_test(th, test_hist_count_matches_add);
   tcase_add_test(th, test_hist_prob_sum);
   tcase_add_test(th, test_hist_moments);
   tcase_add_test(th, test_hist2d);

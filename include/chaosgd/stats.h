@@ -34,6 +34,11 @@ void cgd_hist_free(cgd_hist *h);
 void cgd_hist_reset(cgd_hist *h);
 /* Add n values spaced by stride (stride 1: contiguous); NULL h or v is a no-op. */
 void cgd_hist_add(cgd_hist *h, const double *v, size_t n, size_t stride);
+/* The same bins, under/over and nonfinite counts, but not the moments (n, min, max, mean,
+ * m2 stay as they were): for a caller that wants only the law, e.g. a histogram of 10⁶
+ * particles, where the serial Welford update (a division per value) cost several times
+ * the binning. */
+void cgd_hist_count(cgd_hist *h, const double *v, size_t n, size_t stride);
 double cgd_hist_std(const cgd_hist *h); /* population std of the finite values added (0 if none) */
 /* Probabilities per bin of the in-range mass (sum 1), written to p[nbins]; returns the
  * in-range count (0: p is all zero). */

@@ -6,6 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clones.h"
+
 /* ================================================================ histograms */
 
 /* Edges must be representable as distinct doubles, or a bin would be empty by
@@ -24,11 +26,12 @@ static int check_range(const char *what, double lo, double hi, size_t nbins, cgd
   return CGD_OK;
 }
 
-/* Bin of a finite v with lo <= v <= hi. The division can be off by one unit next to an
- * edge; stepping against the edges as the header defines them (lo + k·w, computed the
- * same way everywhere) makes membership exact, and clamping sends v == hi to the last bin. */
+/* Bin of a finite v with lo <= v <= hi. The estimate (v − lo)·(1/w) can be off by one
+ * unit next to an edge; stepping against the edges as the header defines them (lo + k·w,
+ * computed the same way everywhere) makes membership exact, and clamping sends v == hi to
+ * the last bin. (A multiplication rather than a division: the estimate need not be exact.) */
 static inline size_t bin_index(double v, double lo, double w, size_t nbins) {
-  double t = floor((v - lo) / w);
+  double t = floor((v - lo) * (1.0 / w));
   size_t k = t <= 0.0 ? 0 : (t >= (double)nbins ? nbins - 1 : (size_t)t);
   if (k > 0 && v < lo + (double)k * w) k--;
   else if (k + 1 < nbins && v >= lo + (double)(k + 1) * w) k++;
@@ -69,6 +72,68 @@ void cgd_hist_reset(cgd_hist *h) {
   h->under = h->over = h->nonfinite = 0;
   h->n = 0;
   h->min = h->max = h->mean = h->m2 = 0.0;
+}
+
+/* cgd_hist_count in two passes per chunk: the bin (or class) of every value without a
+ * branch or a store, which vectorises, then the increments. One pass did both at ~10 ns a
+ * value here: each increment's address waited on a division and a conversion. The bins
+ * are those of bin_index (the same edge tests, as selects). */
+enum { HC_CHUNK = 256 };
+
+CGD_CLONES static void bin_codes(const double *v, size_t m, size_t stride, double lo, double hi,
+                                 double w, int32_t nb, int32_t *code) {
+  const double inv = 1.0 / w, top = (double)(nb - 1);
+  for (size_t j = 0; j < m; j++) {
+    const double x = v[j * stride];
+    const int32_t fin = fabs(x) <= DBL_MAX, under = x < lo, over = x > hi;
+    double xc = under ? lo : x; /* clamped into [lo, hi] so the conversion is defined */
+    xc = over ? hi : xc;
+    xc = fin ? xc : lo;
+    double t = floor((xc - lo) * inv);
+    t = t < top ? t : top;
+    int32_t k = (int32_t)t;
+    const int32_t down = (k > 0) & (xc < lo + (double)k * w);
+    const int32_t up = (k + 1 < nb) & (xc >= lo + (double)(k + 1) * w);
+    k += up - down;
+    k = under ? nb : k;
+    k = over ? nb + 1 : k;
+    code[j] = fin ? k : nb + 2;
+  }
+}
+
+void cgd_hist_count(cgd_hist *h, const double *v, size_t n, size_t stride) {
+  if (!h || !v) return;
+  const double lo = h->lo, hi = h->hi;
+  const size_t nb = h->nbins;
+  const double w = (hi - lo) / (double)nb;
+  if (nb > INT32_MAX - 3) { /* codes are int32: a histogram this wide takes the one-pass path */
+    uint64_t under = h->under, over = h->over, nonfin = h->nonfinite;
+    for (size_t i = 0; i < n; i++) {
+      double x = v[i * stride];
+      if (!isfinite(x)) nonfin++;
+      else if (x < lo) under++;
+      else if (x > hi) over++;
+      else h->count[bin_index(x, lo, w, nb)]++;
+    }
+    h->under = under;
+    h->over = over;
+    h->nonfinite = nonfin;
+    return;
+  }
+  int32_t code[HC_CHUNK];
+  uint64_t extra[3] = {h->under, h->over, h->nonfinite};
+  for (size_t i0 = 0; i0 < n; i0 += HC_CHUNK) {
+    const size_t m = n - i0 < HC_CHUNK ? n - i0 : HC_CHUNK;
+    bin_codes(v + i0 * stride, m, stride, lo, hi, w, (int32_t)nb, code);
+    for (size_t j = 0; j < m; j++) {
+      const size_t k = (size_t)code[j];
+      if (k < nb) h->count[k]++;
+      else extra[k - nb]++;
+    }
+  }
+  h->under = extra[0];
+  h->over = extra[1];
+  h->nonfinite = extra[2];
 }
 
 void cgd_hist_add(cgd_hist *h, const double *v, size_t n, size_t stride) {
@@ -649,3 +714,4 @@ void cgd_mean_var(const double *v, size_t n, double *mean, double *var) {
   if (mean) *mean = mu;
   if (var) *var = vr > 0.0 ? vr : 0.0;
 }
+
