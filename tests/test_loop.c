@@ -160,6 +160,97 @@ START_TEST(ensemble_independent_of_blocks_and_threads) {
 }
 END_TEST
 
+/* The hooks around a step: block_done sees each block's states before and after every
+ * step (the loop alternates two buffers instead of copying: the "before" of step t must
+ * be the "after" of step t − 1, bit for bit), and at an observed step observe_chunk sees
+ * every chunk once, before observe, as views into the arrays observe then gets. */
+typedef struct {
+  double *prev;          /* per state: the last "after" seen (initial states at first) */
+  size_t n, chunks;      /* states; chunks seen at the current observed step */
+  double lr, a;
+  int bad;               /* first failed check (0: none) */
+  const double *cf[8];   /* the f pointers of the chunks (n <= 8 chunks here) */
+  size_t ci0[8], cm[8];
+  uint64_t chunk_step;
+} hook_state;
+
+static void hook_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
+                       const double *xo, const double *xn) {
+  hook_state *h = u;
+  (void)slot, (void)t;
+  for (size_t k = 0; k < nb; k++) {
+    if (memcmp(&xo[k], &h->prev[i0 + k], sizeof xo[k]) != 0) h->bad = 1;
+    if (xn[k] != xo[k] - h->lr * (h->a * xo[k])) h->bad = 2; /* GD on a·x²/2, as the map */
+    h->prev[i0 + k] = xn[k];
+  }
+}
+
+static void hook_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m, const double *x,
+                       const double *f, const double *g) {
+  hook_state *h = u;
+  (void)x, (void)g;
+  if (c >= 8 || i0 != c * CGD_LOOP_OBS_CHUNK) {
+    h->bad = 3;
+    return;
+  }
+#pragma omp critical
+  {
+    h->chunks++;
+    h->chunk_step = t;
+  }
+  h->cf[c] = f, h->ci0[c] = i0, h->cm[c] = m;
+}
+
+static int hook_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                        const double *g, cgd_error *err) {
+  hook_state *h = u;
+  (void)x, (void)g, (void)err;
+  const size_t nch = (n + CGD_LOOP_OBS_CHUNK - 1) / CGD_LOOP_OBS_CHUNK;
+  if (h->chunks != nch || h->chunk_step != t) h->bad = 4;
+  for (size_t c = 0; c < nch && c < 8; c++)
+    if (h->cf[c] != f + h->ci0[c] ||
+        h->cm[c] != (c + 1 < nch ? CGD_LOOP_OBS_CHUNK : n - c * CGD_LOOP_OBS_CHUNK))
+      h->bad = 5;
+  h->chunks = 0;
+  return CGD_OK;
+}
+
+START_TEST(hooks_see_before_after_and_chunks) {
+  const size_t n = 10007; /* three chunks, the last partial; blocks of 1000 */
+  for (int threads = 1; threads <= 2; threads++) {
+    quad_ctx q = {.a = 1.3};
+    cgd_objective o = quad(&q);
+    cgd_map *m;
+    cgd_error err;
+    cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 0.7};
+    ck_assert_int_eq(cgd_map_create(&mo, &o, n, &m, &err), CGD_OK);
+    double *x = malloc(2 * n * sizeof *x), *ref = malloc(n * sizeof *ref);
+    for (size_t i = 0; i < n; i++) x[i] = sin((double)i);
+    hook_state h = {.prev = x + n, .n = n, .lr = 0.7, .a = 1.3};
+    memcpy(h.prev, x, n * sizeof *x);
+    omp_set_num_threads(threads);
+    cgd_observer ob = {.user = &h, .wants = every_third, .observe = hook_observe,
+                       .observe_chunk = hook_chunk, .block_done = hook_block};
+    cgd_loop_opts lo = {.iters = 40, .loss_limit = 1e12, .block = 1000};
+    cgd_loop_result r;
+    ck_assert_int_eq(cgd_loop_run(&lo, &o, m, n, x, &ob, &r, &err), CGD_OK);
+    ck_assert_int_eq(h.bad, 0);
+    /* the states the loop hands back are the last "after" of every block */
+    ck_assert_mem_eq(x, h.prev, n * sizeof *x);
+    /* and the same as without hooks (no double buffer: in place) */
+    for (size_t i = 0; i < n; i++) ref[i] = sin((double)i);
+    cgd_map_free(m);
+    ck_assert_int_eq(cgd_map_create(&mo, &o, n, &m, &err), CGD_OK);
+    cgd_observer plain = {.wants = every_third};
+    ck_assert_int_eq(cgd_loop_run(&lo, &o, m, n, ref, &plain, &r, &err), CGD_OK);
+    ck_assert_mem_eq(x, ref, n * sizeof *x);
+    cgd_map_free(m);
+    free(x);
+    free(ref);
+  }
+}
+END_TEST
+
 /* The objective contract (objective.h): 4096 identical states stepped with two threads must
  * stay identical, and equal to one state stepped alone. The MLP keeps its scratch in the
  * model, so it declares itself non-reentrant and the loop steps its blocks one at a time;
@@ -280,6 +371,7 @@ int main(void) {
   tcase_add_test(tc, divergence_is_detected_and_observed);
   tcase_add_test(tc, interrupt_stops_cleanly);
   tcase_add_test(tc, ensemble_independent_of_blocks_and_threads);
+  tcase_add_test(tc, hooks_see_before_after_and_chunks);
   tcase_add_test(tc, identical_states_stay_identical);
   tcase_add_test(tc, momentum_maps_match_recursions);
   tcase_add_test(tc, maps_reject_bad_settings);

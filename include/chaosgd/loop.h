@@ -28,6 +28,13 @@ typedef struct cgd_observer {
    * stops the loop with that status (e.g. an output error). */
   int (*observe)(void *user, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);
+  /* Optional: at an observed step, before observe, chunk c of the states (states
+   * [i0, i0+m), c = i0 / CGD_LOOP_OBS_CHUNK) right after its evaluation, while it is in
+   * cache: reductions over 10⁶ states done here cost no pass over memory. Called
+   * concurrently for different chunks: keep one partial result per chunk and combine
+   * them in chunk order in observe, so the result does not depend on the thread count. */
+  void (*observe_chunk)(void *user, uint64_t step, size_t c, size_t i0, size_t m,
+                        const double *x, const double *f, const double *g);
   /* Optional, cheap per-step bookkeeping without evaluating f: after every map step, for
    * each block of states [i0, i0+nb), the states before (x_old) and after (x_new) the
    * step from `step` to `step+1`. Called concurrently for different blocks; `slot`
@@ -38,6 +45,7 @@ typedef struct cgd_observer {
 } cgd_observer;
 
 #define CGD_LOOP_SLOTS 64
+#define CGD_LOOP_OBS_CHUNK 4096
 
 typedef struct cgd_loop_opts {
   uint64_t iters;                     /* number of map steps */

@@ -55,11 +55,17 @@ size_t cgd_map_scratch(const cgd_map *m);
  * values, for checkpoints; NULL and 0 for maps without state. */
 double *cgd_map_state(cgd_map *m, size_t *len);
 
-/* Advance states [i0, i0+nb) by the step from `step` to `step+1`. x points at state i0.
- * g is ∇f at those states when cgd_map_uses_gradient (else ignored and may be NULL).
- * scratch holds nb·cgd_map_scratch doubles. Blocks may run concurrently on distinct
- * state ranges. */
+/* Advance states [i0, i0+nb) by the step from `step` to `step+1`: x points at state i0
+ * before the step, x_new receives it after (x_new may be x: in place; otherwise the two
+ * must not overlap). g is ∇f at x when cgd_map_uses_gradient (else ignored and may be
+ * NULL). scratch holds nb·cgd_map_scratch doubles. Blocks may run concurrently on
+ * distinct state ranges.
+ *
+ * Fails with CGD_EDIVERGED ("diverged at step step+1: a state became non-finite ...")
+ * when a new state is ±∞ or NaN; x_new holds the new states all the same, so a caller can
+ * still look at the step that diverged. The test is folded into the update pass. */
 int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
-                 double *x, const double *g, double *scratch, cgd_error *err);
+                 const double *x, double *x_new, const double *g, double *scratch,
+                 cgd_error *err);
 
 #endif

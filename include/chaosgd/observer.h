@@ -8,6 +8,9 @@
  *                     (info->x holds the initial states; steps and status are 0).
  *   wants(t)          is step t observed? (f and ∇f of all states evaluated). NULL: every
  *                     step. Must be a pure function of t (the loop looks ahead).
+ *   observe_chunk(t, c, i0, m, ...)  at an observed step, before observe, per chunk of
+ *                     states while it is in cache (chaosgd/loop.h), concurrently for
+ *                     different chunks: per-chunk partial reductions, combined in observe.
  *   observe(t, ...)   at an observed step: states x (n × dim), values f (n), gradients g.
  *   block_done(...)   after each map step, per block of states, concurrently for different
  *                     blocks; slot (< CGD_LOOP_SLOTS) is fixed by the block, never by the
@@ -60,6 +63,8 @@ typedef struct cgd_run_observer {
   int (*wants)(void *state, uint64_t step);
   int (*observe)(void *state, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);
+  void (*observe_chunk)(void *state, uint64_t step, size_t c, size_t i0, size_t m,
+                        const double *x, const double *f, const double *g);
   void (*block_done)(void *state, size_t slot, uint64_t step, size_t i0, size_t nb,
                      const double *x_old, const double *x_new);
   int (*finish)(void *state, const cgd_run_info *info, cgd_record *summary, cgd_error *err);

@@ -22,20 +22,81 @@ CGD_CLONES static size_t first_nonfinite(const double *v, size_t len) {
   return len;
 }
 
-static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t n, size_t dim,
-                          const double *f, const double *g, cgd_error *err) {
-  size_t k = first_nonfinite(f, n);
+/* The first bad entries of an observed step's values, by kind: non-finite f, f above
+ * the loss limit, non-finite ∇f (indices of states; n when there is none). */
+typedef struct bad_at {
+  size_t f_nonfinite, f_limit, g_nonfinite;
+} bad_at;
+
+/* Index of the first f[k] > limit, or len (NaN is not above it). */
+CGD_CLONES static size_t first_above(const double *f, size_t len, double limit) {
+  uint64_t any = 0;
+  for (size_t k = 0; k < len; k++) any |= f[k] > limit;
+  if (!any) return len;
+  for (size_t k = 0; k < len; k++)
+    if (f[k] > limit) return k;
+  return len;
+}
+
+/* An observed step: f and ∇f of all states, evaluated and checked chunk by chunk while
+ * the chunk is in cache (for 10⁶ states the checks were three more passes over arrays
+ * read back from memory). Chunks of a re-entrant objective run on the loop's threads;
+ * the first bad entry of each kind is the smallest index over the chunks, so the
+ * verdict does not depend on the thread count. */
+#define CGD_EVAL_CHUNK CGD_LOOP_OBS_CHUNK
+
+static int eval_observed(const cgd_objective *obj, const cgd_observer *obs, uint64_t t,
+                         double limit, size_t n, size_t dim, const double *x, double *f,
+                         double *g, bad_at *bad, cgd_error *err) {
+  const size_t nch = (n + CGD_EVAL_CHUNK - 1) / CGD_EVAL_CHUNK;
+  bad->f_nonfinite = bad->f_limit = bad->g_nonfinite = n;
+  int rc = CGD_OK;
+  size_t first_err = nch; /* the first chunk whose evaluation failed */
+#pragma omp parallel for schedule(static) if (nch > 1 && obj->reentrant)
+  for (size_t c = 0; c < nch; c++) {
+    const size_t i0 = c * CGD_EVAL_CHUNK, m = n - i0 < CGD_EVAL_CHUNK ? n - i0 : CGD_EVAL_CHUNK;
+    cgd_error e;
+    int st = obj->eval(obj->ctx, m, x + i0 * dim, f + i0, g + i0 * dim, NULL, &e);
+    size_t a = m, b = m, d = m * dim;
+    if (!st) {
+      a = first_nonfinite(f + i0, m);
+      b = first_above(f + i0, m, limit);
+      d = first_nonfinite(g + i0 * dim, m * dim);
+      if (obs && obs->observe_chunk)
+        obs->observe_chunk(obs->user, t, c, i0, m, x + i0 * dim, f + i0, g + i0 * dim);
+    }
+#pragma omp critical(cgd_eval_observed)
+    {
+      if (st && c < first_err) {
+        first_err = c;
+        rc = st;
+        *err = e;
+      }
+      if (a < m && i0 + a < bad->f_nonfinite) bad->f_nonfinite = i0 + a;
+      if (b < m && i0 + b < bad->f_limit) bad->f_limit = i0 + b;
+      if (d < m * dim && i0 + d / dim < bad->g_nonfinite) bad->g_nonfinite = i0 + d / dim;
+    }
+  }
+  return rc;
+}
+
+/* The verdict on an observed step, in a fixed order of kinds: non-finite f, then f above
+ * the limit, then a non-finite gradient (the first state of each). */
+static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t dim, const bad_at *bad,
+                          size_t n, const double *f, const double *g, cgd_error *err) {
+  size_t k = bad->f_nonfinite;
   if (k < n)
     return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: f is %g (state %zu)",
                     (unsigned long long)t, f[k], k);
-  for (size_t i = 0; i < n; i++)
-    if (f[i] > o->loss_limit)
-      return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: f = %g exceeds %g (state %zu)",
-                      (unsigned long long)t, f[i], o->loss_limit, i);
-  k = first_nonfinite(g, n * dim);
-  if (k < n * dim)
+  if ((k = bad->f_limit) < n)
+    return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: f = %g exceeds %g (state %zu)",
+                    (unsigned long long)t, f[k], o->loss_limit, k);
+  if ((k = bad->g_nonfinite) < n) {
+    size_t a = 0;
+    while (a + 1 < dim && isfinite(g[k * dim + a])) a++;
     return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: gradient is %g (state %zu)",
-                    (unsigned long long)t, g[k], k / dim);
+                    (unsigned long long)t, g[k * dim + a], k);
+  }
   return CGD_OK;
 }
 
@@ -53,6 +114,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   const int track = obs && obs->block_done;
   const int use_g = cgd_map_uses_gradient(map);
   const size_t map_sc = cgd_map_scratch(map);
+  /* map scratch, ∇f, and for a block observer a second copy of the block's states */
   const size_t per_state = map_sc + (use_g ? dim : 0) + (track ? dim : 0);
   res->steps = o->first_step;
   res->bad_step = -1;
@@ -64,7 +126,9 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   double *g = malloc(n * dim * sizeof *g);
   /* Per-slot scratch: slot s serves blocks s, s+nslots, ..., so no two threads share one
    * and the block split (hence every result) never depends on the thread count. */
-  double *scratch = malloc((per_state ? per_state : 1) * (n < B ? n : B) * nslots *
+  /* zeroed: the second state buffer is tested for non-finite values after a failed step
+   * (did the map advance?), so it must not start as garbage */
+  double *scratch = calloc((per_state ? per_state : 1) * (n < B ? n : B) * nslots,
                            sizeof *scratch);
   int *bstat = calloc(nblocks, sizeof *bstat);
   uint64_t *bbad = calloc(nblocks, sizeof *bbad);
@@ -86,10 +150,11 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
     const int observed = !seen && (t == o->iters || !obs || !obs->wants || obs->wants(obs->user, t));
     uint64_t len = 1; /* steps this pass advances every block */
     if (observed) {
-      if ((rc = obj->eval(obj->ctx, n, x, f, g, NULL, err))) break;
+      bad_at bad;
+      if ((rc = eval_observed(obj, obs, t, o->loss_limit, n, dim, x, f, g, &bad, err))) break;
       /* The observer sees a bad step too, so the trace ends on the row that diverged. */
       if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
-      if ((rc = check_observed(o, t, n, dim, f, g, err))) {
+      if ((rc = check_observed(o, t, dim, &bad, n, f, g, err))) {
         res->bad_step = (int64_t)t;
         break;
       }
@@ -108,23 +173,35 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
       for (size_t b = s; b < nblocks; b += nslots) {
         const size_t i0 = b * B, nb = i0 + B <= n ? B : n - i0;
         double *xb = x + i0 * dim;
-        double *gw = sc + map_sc * nb, *xold = sc + (per_state - (track ? dim : 0)) * nb;
+        double *gw = sc + map_sc * nb, *other = gw + (use_g ? dim : 0) * nb;
+        /* With a block observer the states alternate between the block and a second
+         * buffer, so the observer sees the states before and after each step without a
+         * copy; the block gets them back once, at the end of the run of steps. */
+        double *cur = xb, *nxt = track ? other : xb;
         int st = CGD_OK;
         for (uint64_t u = t; u < t + len && !st; u++) {
           const double *gb = NULL;
           if (use_g && observed)
             gb = g + i0 * dim; /* ∇f at the observed step is already known */
-          else if (use_g && !(st = obj->eval(obj->ctx, nb, xb, NULL, gw, NULL, &berr[b])))
+          else if (use_g && !(st = obj->eval(obj->ctx, nb, cur, NULL, gw, NULL, &berr[b])))
             gb = gw;
-          if (track) memcpy(xold, xb, nb * dim * sizeof *xb);
-          if (!st) st = cgd_map_step(map, obj, u, i0, nb, xb, gb, sc, &berr[b]);
-          if (!st && track) obs->block_done(obs->user, s, u, i0, nb, xold, xb);
-          if (!st && first_nonfinite(xb, nb * dim) < nb * dim)
-            st = cgd_fail(&berr[b], CGD_EDIVERGED,
-                          "diverged at step %llu: a state became non-finite (states %zu..%zu)",
-                          (unsigned long long)(u + 1), i0, i0 + nb - 1);
+          if (st) {
+            bbad[b] = u + 1;
+            break;
+          }
+          /* The map tests its new states itself (CGD_EDIVERGED, states advanced); the
+           * observer sees that step too. */
+          st = cgd_map_step(map, obj, u, i0, nb, cur, nxt, gb, sc, &berr[b]);
+          const int advanced = !st || (st == CGD_EDIVERGED && first_nonfinite(nxt, nb * dim) < nb * dim);
+          if (track && advanced) obs->block_done(obs->user, s, u, i0, nb, cur, nxt);
+          if (advanced && track) {
+            double *tmp = cur;
+            cur = nxt;
+            nxt = tmp;
+          }
           if (st) bbad[b] = u + 1;
         }
+        if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
         bstat[b] = st;
       }
     }

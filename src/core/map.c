@@ -1,6 +1,7 @@
 #include "chaosgd/map.h"
 
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,12 +16,70 @@ struct cgd_map {
   double *state; /* heavyball: v; nag-sc: y (n × dim); NULL otherwise */
 };
 
-/* x <- x − η g. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its vector
+/* Finiteness is folded into the update passes as integer bits: (b & EXP) + ONE carries
+ * into the sign bit exactly when the exponent is all ones (±∞, NaN). OR-ing that over a
+ * pass costs two integer operations per state in a loop that is bound by loads and
+ * stores anyway, where a separate pass over the block cost as much as the update itself. */
+#define NF_EXP 0x7ff0000000000000ULL
+#define NF_ONE 0x0010000000000000ULL
+
+static inline uint64_t nonfinite_bit(double v) {
+  uint64_t b;
+  memcpy(&b, &v, sizeof b);
+  return (b & NF_EXP) + NF_ONE;
+}
+
+/* xn <- x − η g; returns the OR of nonfinite_bit over the new states. xn is x (in place)
+ * or does not overlap it: two loops, each of which the compiler may vectorise without an
+ * overlap test. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its vector
  * body and not in its tail, so an element's rounding would depend on where a block
  * boundary falls (caught by tests/test_loop.c). */
-CGD_CLONES static void descend(size_t len, double lr, const double *restrict g,
-                               double *restrict x) {
-  for (size_t k = 0; k < len; k++) x[k] -= lr * g[k];
+CGD_CLONES static uint64_t descend(size_t len, double lr, const double *restrict g,
+                                   const double *x, double *xn) {
+  uint64_t bad = 0;
+  if (xn == x) {
+    for (size_t k = 0; k < len; k++) {
+      xn[k] -= lr * g[k];
+      bad |= nonfinite_bit(xn[k]);
+    }
+    return bad;
+  }
+  const double *restrict xo = x;
+  double *restrict xw = xn;
+  for (size_t k = 0; k < len; k++) {
+    xw[k] = xo[k] - lr * g[k];
+    bad |= nonfinite_bit(xw[k]);
+  }
+  return bad;
+}
+
+/* v <- γ v − η g, xn <- x + v; as descend. */
+CGD_CLONES static uint64_t heavy_ball(size_t len, double lr, double gm, const double *restrict g,
+                                      double *restrict v, const double *x, double *xn) {
+  uint64_t bad = 0;
+  if (xn == x) {
+    for (size_t k = 0; k < len; k++) {
+      v[k] = gm * v[k] - lr * g[k];
+      xn[k] += v[k];
+      bad |= nonfinite_bit(xn[k]);
+    }
+    return bad;
+  }
+  const double *restrict xo = x;
+  double *restrict xw = xn;
+  for (size_t k = 0; k < len; k++) {
+    v[k] = gm * v[k] - lr * g[k];
+    xw[k] = xo[k] + v[k];
+    bad |= nonfinite_bit(xw[k]);
+  }
+  return bad;
+}
+
+/* OR of nonfinite_bit over v[0..len), for the maps whose update loop does not fold it. */
+CGD_CLONES static uint64_t nonfinite_bits(size_t len, const double *v) {
+  uint64_t bad = 0;
+  for (size_t k = 0; k < len; k++) bad |= nonfinite_bit(v[k]);
+  return bad;
 }
 
 static const char *const NAMES[] = {"gd", "stochastic", "gaussian", "heavyball", "nag-sc"};
@@ -100,8 +159,10 @@ size_t cgd_map_scratch(const cgd_map *m) {
   }
 }
 
-int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
-                 double *x, const double *g, double *scratch, cgd_error *err) {
+/* The map's update proper; returns the OR of nonfinite_bit over the new states in *bad. */
+static int map_update(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
+                      const double *x, double *xn, const double *g, double *scratch,
+                      uint64_t *bad, cgd_error *err) {
   const size_t dim = m->dim, len = nb * dim;
   const double lr = m->o.lr;
   /* Key of a random draw: one index per (step, particle); coordinates are spread by the
@@ -110,36 +171,30 @@ int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0,
   int rc;
   switch (m->o.kind) {
   case CGD_MAP_GD:
-    descend(len, lr, g, x);
+    *bad = descend(len, lr, g, x, xn);
     return CGD_OK;
-  case CGD_MAP_HEAVYBALL: {
-    double *restrict v = m->state + i0 * dim;
-    const double gm = m->o.gamma;
-    for (size_t k = 0; k < len; k++) {
-      v[k] = gm * v[k] - lr * g[k];
-      x[k] += v[k];
-    }
+  case CGD_MAP_HEAVYBALL:
+    *bad = heavy_ball(len, lr, m->o.gamma, g, m->state + i0 * dim, x, xn);
     return CGD_OK;
-  }
   case CGD_MAP_NAGSC: {
     double *restrict y = m->state + i0 * dim;
     if (step == 0) memcpy(y, x, len * sizeof *y); /* y0 = x0 */
     if ((rc = obj->eval(obj->ctx, nb, y, NULL, scratch, NULL, err))) return rc;
     const double c = m->c;
     for (size_t k = 0; k < len; k++) {
-      double xn = y[k] - lr * scratch[k];
-      y[k] = xn + c * (xn - x[k]);
-      x[k] = xn;
+      double v = y[k] - lr * scratch[k];
+      y[k] = v + c * (v - x[k]);
+      xn[k] = v;
     }
-    return CGD_OK;
+    break;
   }
   case CGD_MAP_STOCHASTIC: {
     double *g0 = scratch, *zeta = scratch + len;
     if ((rc = obj->eval_f0(obj->ctx, nb, x, NULL, g0, NULL, err))) return rc;
-    if ((rc = obj->noise(obj->ctx, nb, m->o.seed, index0, zeta))) 
+    if ((rc = obj->noise(obj->ctx, nb, m->o.seed, index0, zeta)))
       return cgd_fail(err, rc, "noise sampling failed");
-    for (size_t k = 0; k < len; k++) x[k] += lr * (zeta[k] - g0[k]);
-    return CGD_OK;
+    for (size_t k = 0; k < len; k++) xn[k] = x[k] + lr * (zeta[k] - g0[k]);
+    break;
   }
   case CGD_MAP_GAUSSIAN: {
     double *g0 = scratch, *xi = scratch + len;
@@ -148,9 +203,22 @@ int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0,
     cgd_rng_normal_fill(m->o.seed, CGD_STREAM_GAUSS, index0 * dim, len, xi);
     for (size_t i = 0; i < nb; i++)
       for (size_t a = 0; a < dim; a++)
-        x[i * dim + a] += lr * (m->sigma[a] * xi[i * dim + a] - g0[i * dim + a]);
-    return CGD_OK;
+        xn[i * dim + a] = x[i * dim + a] + lr * (m->sigma[a] * xi[i * dim + a] - g0[i * dim + a]);
+    break;
   }
+  default: return cgd_fail(err, CGD_EINTERNAL, "unknown map kind %d", (int)m->o.kind);
   }
-  return cgd_fail(err, CGD_EINTERNAL, "unknown map kind %d", (int)m->o.kind);
+  *bad = nonfinite_bits(len, xn);
+  return CGD_OK;
+}
+
+int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
+                 const double *x, double *x_new, const double *g, double *scratch,
+                 cgd_error *err) {
+  uint64_t bad = 0;
+  int rc = map_update(m, obj, step, i0, nb, x, x_new, g, scratch, &bad, err);
+  if (rc || !(bad >> 63)) return rc;
+  return cgd_fail(err, CGD_EDIVERGED,
+                  "diverged at step %llu: a state became non-finite (states %zu..%zu)",
+                  (unsigned long long)(step + 1), i0, i0 + nb - 1);
 }

@@ -33,6 +33,15 @@ typedef struct ens_hists {
   uint64_t *inrange;           /* nh: particles inside --hist-range */
 } ens_hists;
 
+/* Partial moments of one chunk of an ensemble at a logged step (trace_chunk), combined in
+ * chunk order by the trace row. */
+typedef struct ens_part {
+  uint64_t step;       /* the step they belong to (UINT64_MAX: none yet) */
+  uint64_t m, neg;     /* particles, how many with x < 0 */
+  double sf, sx[2];    /* Σ f, Σ x_a */
+  double m2[2];        /* Σ (x_a − chunk mean)² */
+} ens_part;
+
 typedef struct ms_state {
   const cgd_run_config *cfg;
   const cgd_objective *obj;
@@ -58,6 +67,8 @@ typedef struct ms_state {
   struct { double *x; size_t *idx; uint64_t *words; } cross[CGD_LOOP_SLOTS]; /* per slot */
   double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
   int status;                  /* first error inside block_done (allocation) */
+  ens_part *part;              /* per chunk of CGD_LOOP_OBS_CHUNK particles (ensembles) */
+  size_t nparts;
   struct cgd_distances final;  /* distances to Gibbs reported in the summary */
   double in_range;             /* share of the histogrammed mass inside --hist-range */
   char gsource[160];
@@ -72,7 +83,7 @@ static int ensemble_probs(const ms_state *s, const double *x, double *p, uint64_
   if (s->dim == 1) {
     cgd_hist *h;
     if ((rc = cgd_hist_create(R[0], R[1], s->nbins, &h, err))) return rc;
-    cgd_hist_add(h, x, s->n, 1);
+    cgd_hist_count(h, x, s->n, 1);
     *inrange = cgd_hist_prob(h, p);
     cgd_hist_free(h);
   } else {
@@ -234,8 +245,11 @@ static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
   const size_t dim = s->dim;
   if (t + 1 == s->cfg->iters) {
     double mv = 0;
-    for (size_t k = 0; k < nb * dim; k++) mv = fmax(mv, fabs(x_new[k] - x_old[k]));
-    s->max_move[slot] = fmax(s->max_move[slot], mv);
+    for (size_t k = 0; k < nb * dim; k++) {
+      const double d = fabs(x_new[k] - x_old[k]);
+      mv = d > mv ? d : mv; /* as fmax: a NaN move is skipped */
+    }
+    s->max_move[slot] = mv > s->max_move[slot] ? mv : s->max_move[slot];
   }
   if (dim != 1 || !s->crossed) return;
   /* a crossing is the macro map's overshoot when x − η f0'(x) alone would already land on
@@ -311,27 +325,31 @@ static const char *short_name(const char *s) {
 }
 
 /* f and ∇f must be defined where the user starts the run (--x0): otherwise the objective
- * is the mistake (exit 2), not a divergence of the dynamics. */
+ * is the mistake (exit 2), not a divergence of the dynamics. Evaluated in cache-sized
+ * chunks (these kinds have dim ≤ 2): arrays for the whole ensemble were 16 bytes a
+ * particle of fresh pages, a cost of the order of a step of the map. */
 static int check_initial(cgd_run_ctx *r, cgd_error *err) {
+  enum { CHUNK = 1024 };
   const size_t n = r->n, dim = r->dim;
-  double *f = malloc(n * sizeof *f), *g = malloc(n * dim * sizeof *g);
-  int rc = f && g ? r->obj->eval(r->obj->ctx, n, r->x, f, g, NULL, err)
-                  : cgd_fail(err, CGD_ENOMEM, "out of memory");
-  for (size_t i = 0; !rc && i < n; i++) {
-    int ok = isfinite(f[i]);
-    for (size_t a = 0; a < dim; a++) ok &= isfinite(g[i * dim + a]);
-    if (!ok) {
+  double f[CHUNK], g[2 * CHUNK];
+  for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
+    const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    const double *x = r->x + i0 * dim;
+    int rc = r->obj->eval(r->obj->ctx, m, x, f, g, NULL, err);
+    if (rc) return rc;
+    for (size_t j = 0; j < m; j++) {
+      int ok = isfinite(f[j]);
+      for (size_t a = 0; a < dim; a++) ok &= isfinite(g[j * dim + a]);
+      if (ok) continue;
       char at[96];
-      if (dim == 1) snprintf(at, sizeof at, "x = %.17g", r->x[i]);
-      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", r->x[i * 2], r->x[i * 2 + 1]);
-      rc = cgd_fail(err, CGD_EUSAGE, "f = %s + %s is not defined at the initial state %s "
-                    "(particle %zu of --x0 %s): f = %g", r->cfg->f0, r->cfg->f1, at, i,
-                    r->cfg->x0, f[i]);
+      if (dim == 1) snprintf(at, sizeof at, "x = %.17g", x[j]);
+      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", x[j * 2], x[j * 2 + 1]);
+      return cgd_fail(err, CGD_EUSAGE, "f = %s + %s is not defined at the initial state %s "
+                      "(particle %zu of --x0 %s): f = %g", r->cfg->f0, r->cfg->f1, at, i0 + j,
+                      r->cfg->x0, f[j]);
     }
   }
-  free(f);
-  free(g);
-  return rc;
+  return CGD_OK;
 }
 
 static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
@@ -418,6 +436,10 @@ static int ensemble_setup(cgd_run_ctx *r, cgd_error *err) {
   ms_state *s = r->ks;
   if (s->dim == 1 && !(s->crossed = calloc(s->n, 1)))
     return cgd_fail(err, CGD_ENOMEM, "out of memory for %zu particles", s->n);
+  s->nparts = (s->n + CGD_LOOP_OBS_CHUNK - 1) / CGD_LOOP_OBS_CHUNK;
+  if (!(s->part = malloc(s->nparts * sizeof *s->part)))
+    return cgd_fail(err, CGD_ENOMEM, "out of memory for %zu particles", s->n);
+  for (size_t c = 0; c < s->nparts; c++) s->part[c].step = UINT64_MAX;
   cgd_run_observer b = {.name = "moves-and-crossings", .state = s, .wants = ens_wants_none,
                         .block_done = ens_block};
   if ((rc = cgd_run_attach(r, &b, err))) return rc;
@@ -450,6 +472,103 @@ static const char *ms_trace_header(cgd_run_ctx *r) {
                      : "step,f_mean,x_mean,x_std,y_mean,y_std,frac_x_neg";
 }
 
+/* Sums over a chunk in eight interleaved partial sums (element j into sum j mod 8), folded
+ * as ((0+4)+(2+6)) + ((1+5)+(3+7)), then the m mod 8 last in order: a fixed order, so the
+ * same bits at every vector width, and eight chains at the adder's throughput. */
+static double fold8(const double *a) {
+  return ((a[0] + a[4]) + (a[2] + a[6])) + ((a[1] + a[5]) + (a[3] + a[7]));
+}
+
+/* how many of v[j·stride] are < 0 (integer lanes, so any order gives the same count) */
+CGD_CLONES static uint64_t count_neg(size_t m, const double *v, size_t stride) {
+  uint64_t n = 0;
+  if (stride == 1)
+    for (size_t j = 0; j < m; j++) n += v[j] < 0;
+  else
+    for (size_t j = 0; j < m; j++) n += v[j * stride] < 0;
+  return n;
+}
+
+/* Σ v[j·stride] (c = NAN) or Σ (v[j·stride] − c)² */
+CGD_CLONES static double lane_sum(size_t m, const double *v, size_t stride, double c) {
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  const size_t m8 = m & ~(size_t)7;
+  const int sq = !isnan(c);
+  if (!sq && stride == 1) /* the common case, spelled out so that it vectorises */
+    for (size_t j = 0; j < m8; j += 8)
+      for (size_t k = 0; k < 8; k++) acc[k] += v[j + k];
+  else if (!sq)
+    for (size_t j = 0; j < m8; j += 8)
+      for (size_t k = 0; k < 8; k++) acc[k] += v[(j + k) * stride];
+  else if (stride == 1)
+    for (size_t j = 0; j < m8; j += 8)
+      for (size_t k = 0; k < 8; k++) {
+        const double d = v[j + k] - c;
+        acc[k] += d * d;
+      }
+  else
+    for (size_t j = 0; j < m8; j += 8)
+      for (size_t k = 0; k < 8; k++) {
+        const double d = v[(j + k) * stride] - c;
+        acc[k] += d * d;
+      }
+  double t = fold8(acc);
+  for (size_t j = m8; j < m; j++) {
+    const double d = sq ? v[j * stride] - c : v[j * stride];
+    t += sq ? d * d : d;
+  }
+  return t;
+}
+
+/* The trace row's moments of chunk c, while it is in cache: two passes over the chunk
+ * (its mean, then the squared deviations from it) cost no pass over memory. */
+static void ms_trace_chunk(cgd_run_ctx *r, uint64_t t, size_t c, size_t i0, size_t m,
+                           const double *x, const double *f, const double *g) {
+  ms_state *s = r->ks;
+  const size_t dim = r->dim;
+  (void)i0, (void)g;
+  if (!s->part || c >= s->nparts || r->n == 1) return;
+  ens_part *p = &s->part[c];
+  p->m = m;
+  p->sf = lane_sum(m, f, 1, NAN);
+  p->neg = count_neg(m, x, dim);
+  for (size_t a = 0; a < dim; a++) {
+    p->sx[a] = lane_sum(m, x + a, dim, NAN);
+    p->m2[a] = lane_sum(m, x + a, dim, p->sx[a] / (double)m);
+  }
+  p->step = t;
+}
+
+/* Ensemble moments from the chunks' partials, in chunk order: Σf and Σx added up, the
+ * variance by the parallel-axis rule M2 = Σ_c [M2_c + m_c (mean_c − mean)²] (each chunk's
+ * deviations were taken from its own mean, so nothing cancels). 1 if every chunk has its
+ * partials for step t. */
+static int moments_from_parts(const ms_state *s, uint64_t t, size_t n, size_t dim, double *fm,
+                              double *m, double *v, size_t *neg) {
+  if (!s->part || s->nparts != (n + CGD_LOOP_OBS_CHUNK - 1) / CGD_LOOP_OBS_CHUNK) return 0;
+  double sf = 0, sx[2] = {0, 0}, m2[2] = {0, 0};
+  uint64_t ng = 0;
+  for (size_t c = 0; c < s->nparts; c++) {
+    const ens_part *p = &s->part[c];
+    if (p->step != t) return 0;
+    sf += p->sf;
+    ng += p->neg;
+    for (size_t a = 0; a < dim; a++) sx[a] += p->sx[a];
+  }
+  for (size_t a = 0; a < dim; a++) {
+    m[a] = sx[a] / (double)n;
+    for (size_t c = 0; c < s->nparts; c++) {
+      const ens_part *p = &s->part[c];
+      const double d = p->sx[a] / (double)p->m - m[a];
+      m2[a] += p->m2[a] + (double)p->m * (d * d);
+    }
+    v[a] = m2[a] / (double)n;
+  }
+  *fm = sf;
+  *neg = (size_t)ng;
+  return 1;
+}
+
 static void ms_trace_row(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const double *x,
                          const double *f, const double *g) {
   const size_t dim = r->dim;
@@ -460,28 +579,16 @@ static void ms_trace_row(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const d
     if (dim == 2) fprintf(fp, ",%.17g", g[1]);
     return;
   }
-  /* ensemble moments in a fixed order (sequential sums): thread-independent. The sums
-   * of f, x and the count of x < 0 share one pass (independent chains, so the pass costs
-   * one add latency per particle, not three), the variance a second one. */
+  /* ensemble moments in a fixed order, from per-chunk partials: the loop hands the chunks
+   * over while they are in cache (ms_trace_chunk); a row reached otherwise computes them
+   * here, by the same function, so both give the same bits */
   double fm = 0, m[2] = {0, 0}, v[2] = {0, 0};
   size_t neg = 0;
-  if (dim == 1)
-    for (size_t i = 0; i < n; i++) {
-      fm += f[i];
-      m[0] += x[i];
-      neg += x[i] < 0;
-    }
-  else
-    for (size_t i = 0; i < n; i++) {
-      fm += f[i];
-      m[0] += x[2 * i];
-      m[1] += x[2 * i + 1];
-      neg += x[2 * i] < 0;
-    }
-  for (size_t a = 0; a < dim; a++) {
-    m[a] /= (double)n;
-    for (size_t i = 0; i < n; i++) v[a] += (x[i * dim + a] - m[a]) * (x[i * dim + a] - m[a]);
-    v[a] /= (double)n;
+  if (!moments_from_parts(r->ks, t, n, dim, &fm, m, v, &neg)) {
+    for (size_t i0 = 0, c = 0; i0 < n; i0 += CGD_LOOP_OBS_CHUNK, c++)
+      ms_trace_chunk(r, t, c, i0, n - i0 < CGD_LOOP_OBS_CHUNK ? n - i0 : CGD_LOOP_OBS_CHUNK,
+                     x + i0 * dim, f + i0, g + i0 * dim);
+    moments_from_parts(r->ks, t, n, dim, &fm, m, v, &neg);
   }
   fprintf(fp, "%llu,%.17g,%.17g,%.17g", (unsigned long long)t, fm / (double)n, m[0], sqrt(v[0]));
   if (dim == 2) fprintf(fp, ",%.17g,%.17g", m[1], sqrt(v[1]));
@@ -856,6 +963,7 @@ static void ms_free(cgd_run_ctx *r) {
   free(s->gibbs);
   free(s->hsteps);
   free(s->crossed);
+  free(s->part);
   for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) {
     free(s->cross[k].x);
     free(s->cross[k].idx);
@@ -889,6 +997,7 @@ const cgd_kind cgd_kind_ensemble = {
     .trace_header = ms_trace_header,
     .begin = ms_begin,
     .trace_row = ms_trace_row,
+    .trace_chunk = ms_trace_chunk,
     .end = ensemble_end,
     .plot = ms_plot,
     .save = ms_save,

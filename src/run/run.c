@@ -43,6 +43,16 @@ static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const dou
   return CGD_OK;
 }
 
+static void mux_observe_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m,
+                              const double *x, const double *f, const double *g) {
+  cgd_run_ctx *r = u;
+  for (size_t i = 0; i < r->nobs; i++) {
+    const cgd_run_observer *o = &r->obs[i];
+    if (!o->observe_chunk || (o->wants && t != r->cfg->iters && !o->wants(o->state, t))) continue;
+    o->observe_chunk(o->state, t, c, i0, m, x, f, g);
+  }
+}
+
 static void mux_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
                       const double *xo, const double *xn) {
   cgd_run_ctx *r = u;
@@ -57,6 +67,14 @@ static int trace_wants(void *u, uint64_t t) {
   cgd_run_ctx *r = u;
   return t % r->cfg->log_every == 0;
 }
+/* the kind's per-chunk reductions for its row (ensemble moments) */
+static void trace_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m, const double *x,
+                        const double *f, const double *g) {
+  cgd_run_ctx *r = u;
+  if (t % r->cfg->log_every == 0 || t == r->cfg->iters)
+    r->kind->trace_chunk(r, t, c, i0, m, x, f, g);
+}
+
 static int trace_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
                          const double *g, cgd_error *err) {
   cgd_run_ctx *r = u;
@@ -263,8 +281,16 @@ static int run_loop(cgd_run_ctx *r, cgd_error *err) {
     rc = cgd_run_attach(r, &ck, err);
   }
   if (rc) return rc;
+  /* the per-block and per-chunk hooks only when some observer has one (for the first,
+   * the loop keeps the states before and after each step) */
+  int blocks = 0, chunks = 0;
+  for (size_t i = 0; i < r->nobs; i++) {
+    blocks |= r->obs[i].block_done != NULL;
+    chunks |= r->obs[i].observe_chunk != NULL;
+  }
   cgd_observer ob = {.user = r, .wants = mux_wants, .observe = mux_observe,
-                     .block_done = mux_block};
+                     .observe_chunk = chunks ? mux_observe_chunk : NULL,
+                     .block_done = blocks ? mux_block : NULL};
   /* analytic objectives have no loss limit: only non-finite values are divergence */
   cgd_loop_opts lo = {.iters = r->cfg->iters,
                       .loss_limit = r->kind->id == CGD_KIND_MLP ? r->cfg->loss_limit : INFINITY,
@@ -401,6 +427,7 @@ static int setup(cgd_run_ctx *r, const cgd_run_extras *ex, cgd_error *err) {
   }
   /* the trace (and the series it feeds) goes first: kinds' observers may read r->L */
   cgd_run_observer tr = {.name = "trace", .state = r, .observe = trace_observe,
+                         .observe_chunk = r->kind->trace_chunk ? trace_chunk : NULL,
                          .wants = r->kind->series ? NULL : trace_wants,
                          .finish = r->kind->series ? series_finish : NULL};
   memmove(r->obs + 1, r->obs, r->nobs * sizeof *r->obs);

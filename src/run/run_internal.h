@@ -37,6 +37,10 @@ typedef struct cgd_kind {
   /* one trace.csv row (without newline) at an observed, logged step */
   void (*trace_row)(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const double *x,
                     const double *f, const double *g);
+  /* optional: the row's reductions over chunk c of the states, while it is in cache
+   * (cgd_observer.observe_chunk), before trace_row at the same step */
+  void (*trace_chunk)(cgd_run_ctx *r, uint64_t t, size_t c, size_t i0, size_t m,
+                      const double *x, const double *f, const double *g);
   /* after the loop and the observers' finish: the kind's files and summary fields; may set
    * r->verdict (ensembles) and change r->run_rc (a second map that was interrupted) */
   int (*end)(cgd_run_ctx *r, json_t *sum, cgd_error *err);
