@@ -447,7 +447,7 @@ START_TEST(test_noise_keying) {
   for (size_t i = 0; i < N; i++) {
     const double u = 2000 * M_PI * eps * (cgd_rng_uniform(seed, CGD_STREAM_NOISE, i0 + i) - 0.5);
     double g;
-    cgd_expr_eval(e, 1, &u, NULL, &g, NULL);
+    ck_assert_int_eq(cgd_expr_eval(e, 1, &u, NULL, &g, NULL, &err), CGD_OK);
     ck_assert(z[i] == -g);
   }
   cgd_expr_free(e);

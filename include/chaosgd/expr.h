@@ -43,9 +43,10 @@ int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
 
 /* Evaluate at n points x[n*nvars] (row-major). Any of f[n], g[n*nvars],
  * h[n*nvars*nvars] (row-major per point, symmetric) may be NULL. Pure: safe from many
- * threads; its scratch (about 70 KB) is on the caller's stack. */
-void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
-                   double *h);
+ * threads; its scratch (about 70 KB) is on the caller's stack.
+ * Returns CGD_OK, or CGD_EUSAGE (e NULL, or x NULL with n > 0). */
+int cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
+                  double *h, cgd_error *err);
 
 /* Domain check at points the user chose. Evaluates e (value, and the gradient when
  * derivs is non-zero) at n points x[n*nvars] and fails on the first point where

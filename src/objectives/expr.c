@@ -939,9 +939,10 @@ static inline void exec_instr(const blk *B, reg *regs, const instr *in, const do
   }
 }
 
-void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
-                   double *h) {
-  if (!e || n == 0) return;
+int cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
+                  double *h, cgd_error *err) {
+  if (!e || (n && !x)) return cgd_fail(err, CGD_EUSAGE, "cgd_expr_eval: NULL argument");
+  if (n == 0) return CGD_OK;
   const int nv = e->nvars, nh = nv * (nv + 1) / 2;
   const int order = h ? 2 : g ? 1 : 0;
   const size_t per_reg = 1 + (order >= 1 ? (size_t)nv : 0) + (order >= 2 ? (size_t)nh : 0);
@@ -987,6 +988,7 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
         }
       }
   }
+  return CGD_OK;
 }
 
 /* --------------------------------------------------------------- domain checks */
@@ -1108,7 +1110,8 @@ int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int deri
   double f[CHUNK], g[2 * CHUNK];
   for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
     const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
-    cgd_expr_eval(e, m, x + i0 * (size_t)nv, f, derivs ? g : NULL, NULL);
+    const int rc = cgd_expr_eval(e, m, x + i0 * (size_t)nv, f, derivs ? g : NULL, NULL, err);
+    if (rc) return rc;
     for (size_t j = 0; j < m; j++) {
       int ok = isfinite(f[j]);
       for (int a = 0; ok && derivs && a < nv; a++) ok = isfinite(g[j * (size_t)nv + a]);

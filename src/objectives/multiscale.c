@@ -240,8 +240,8 @@ typedef struct ms_ctx {
  * loops run at the full vector width next to the sin/cos kernels; element-wise loops give the
  * same bits at every width. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void f0_block(const ms_ctx *c, size_t m, const double *restrict x, double *restrict f,
-                     double *restrict g, double *restrict h) {
+static int f0_block(const ms_ctx *c, size_t m, const double *restrict x, double *restrict f,
+                    double *restrict g, double *restrict h, cgd_error *err) {
   switch (c->k0) {
   case F0_QUADRATIC:
     if (f) for (size_t j = 0; j < m; j++) f[j] = 0.5 * x[j] * x[j];
@@ -294,9 +294,9 @@ static void f0_block(const ms_ctx *c, size_t m, const double *restrict x, double
       }
     break;
   case F0_EXPR:
-    cgd_expr_eval(c->e0, m, x, f, g, h);
-    break;
+    return cgd_expr_eval(c->e0, m, x, f, g, h, err);
   }
+  return CGD_OK;
 }
 
 /* ------------------------------------------------------------- f1 parts */
@@ -396,7 +396,8 @@ static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
   case F1_EXPR: {
     const size_t d = c->dim;
     double tf[BLK], tg[2 * BLK], th[4 * BLK];
-    cgd_expr_eval(c->e1, m, x, f ? tf : NULL, g ? tg : NULL, h ? th : NULL);
+    const int rc = cgd_expr_eval(c->e1, m, x, f ? tf : NULL, g ? tg : NULL, h ? th : NULL, err);
+    if (rc) return rc;
     if (f) for (size_t j = 0; j < m; j++) f[j] += tf[j];
     if (g) for (size_t j = 0; j < m * d; j++) g[j] += tg[j];
     if (h) for (size_t j = 0; j < m * d * d; j++) h[j] += th[j];
@@ -425,8 +426,8 @@ static int ms_eval(void *ctx, size_t n, const double *x, double *f, double *g, d
     const size_t m = n - i0 < BLK ? n - i0 : BLK;
     double *fb = f ? f + i0 : NULL, *gb = g ? g + i0 * d : NULL, *hb = h ? h + i0 * d * d : NULL;
     const int g0 = fused_g0(c, fb, gb, hb);
-    if (!g0) f0_block(c, m, x + i0 * d, fb, gb, hb);
-    const int rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, g0, err);
+    int rc = g0 ? CGD_OK : f0_block(c, m, x + i0 * d, fb, gb, hb, err);
+    if (!rc) rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, g0, err);
     if (rc) return rc;
   }
   return CGD_OK;
@@ -436,8 +437,7 @@ static int ms_eval_f0(void *ctx, size_t n, const double *x, double *f, double *g
                       cgd_error *err) {
   const ms_ctx *c = ctx;
   if (n && !x) return cgd_fail(err, CGD_EUSAGE, "multiscale eval_f0: x is NULL");
-  f0_block(c, n, x, f, g, h);
-  return CGD_OK;
+  return f0_block(c, n, x, f, g, h, err);
 }
 
 static int ms_eval_f1(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
