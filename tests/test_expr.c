@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chaosgd/expr.h"
+#include "chaosgd/vmath.h"
 
 #include "check_main.h"
 
@@ -521,6 +522,115 @@ START_TEST(test_domain_check) {
 }
 END_TEST
 
+/* sin and cos are the deterministic kernel's (chaosgd/vmath.h): values and derivatives
+ * carry its bits exactly, in a block and one point at a time, and folded constants too. */
+START_TEST(test_sincos_kernel_bits) {
+  enum { N = 1000 };
+  static double x[N], s[N], c[N];
+  for (size_t i = 0; i < N; i++) {
+    const double u = (double)i / N;
+    x[i] = i % 4 == 0 ? (u - 0.5) * 20 : i % 4 == 1 ? ldexp(1.0 + u, (int)(i % 80) - 40)
+         : i % 4 == 2 ? -(double)i * M_PI_2 : (u - 0.5) * 2e12;
+  }
+  x[1] = 0;
+  x[2] = -0.0;
+  x[3] = CGD_VMATH_MAX_ARG;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_vsincos_at(CGD_VMATH_SCALAR, N, x, s, c, &err), CGD_OK);
+  const char *src[2] = {"sin(x)", "cos(x)"};
+  for (int k = 0; k < 2; k++) {
+    cgd_expr *e = parse_ok(src[k], 1);
+    static double f[N], g[N], h[N];
+    eval_ok(e, N, x, f, g, h);
+    for (size_t i = 0; i < N; i++) {
+      /* sin: (s, c, -s); cos: (c, -s, -c); the second derivative through the chain rule
+       * φ''·1·1 + φ'·0, which turns -0 into +0 */
+      const double d1 = k ? -s[i] : c[i], d2 = k ? -c[i] : -s[i];
+      const double want[3] = {k ? c[i] : s[i], d1, d2 * 1.0 * 1.0 + d1 * 0.0};
+      const double got[3] = {f[i], g[i], h[i]};
+      ck_assert_msg(memcmp(got, want, sizeof got) == 0, "%s at %.17g: (%.17g, %.17g, %.17g)",
+                    src[k], x[i], f[i], g[i], h[i]);
+      double f1, g1, h1;
+      eval_ok(e, 1, x + i, &f1, &g1, &h1);
+      ck_assert(memcmp(&f1, f + i, 8) == 0 && memcmp(&g1, g + i, 8) == 0 &&
+                memcmp(&h1, h + i, 8) == 0);
+    }
+    cgd_expr_free(e);
+  }
+  /* A folded constant is the kernel's value of the same argument. */
+  const char *folded[2] = {"sin(123456.789)*x", "cos(-1e12)*x"};
+  const double arg[2] = {123456.789, -1e12};
+  for (int k = 0; k < 2; k++) {
+    cgd_expr *e = parse_ok(folded[k], 1);
+    double one = 1.0, f, sv, cv;
+    eval_ok(e, 1, &one, &f, NULL, NULL);
+    ck_assert_int_eq(cgd_vsincos(1, &arg[k], &sv, &cv, &err), CGD_OK);
+    ck_assert(memcmp(&f, k ? &cv : &sv, 8) == 0);
+    cgd_expr_free(e);
+  }
+}
+END_TEST
+
+/* An argument beyond 2^40 is CGD_EDOMAIN naming the expression, function, column, argument
+ * and point; NaN passes through without error. */
+START_TEST(test_sincos_domain) {
+  cgd_expr *e = parse_ok("x^2 + cos(x*1e9) + eps*sin(x/1e-13)", 1);
+  enum { N = 600 };
+  static double x[N], f[N], g[N], h[N];
+  for (size_t i = 0; i < N; i++) x[i] = 1e-2 * (double)i / N; /* x/1e-13 < 1e11 */
+  /* In one block: sin fails at point 20 while cos (executed first) fails at point 30; the
+   * lowest point is reported. */
+  x[20] = 0.5;
+  x[30] = 2e3;
+  x[400] = NAN;
+  x[500] = INFINITY;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_expr_eval(e, N, x, f, g, h, &err), CGD_EDOMAIN);
+  const char *need[] = {"expression 'x^2 + cos(x*1e9) + eps*sin(x/1e-13)' at x = 0.5",
+                        "argument of sin at column 24 is 5e+12", "|x| <= 2^40"};
+  for (size_t k = 0; k < 3; k++)
+    ck_assert_msg(strstr(err.msg, need[k]), "message '%s' lacks '%s'", err.msg, need[k]);
+  /* only the points whose argument is out of the domain (or NaN) are NaN */
+  for (size_t i = 0; i < N; i++) {
+    const int nan_pt = i == 20 || i == 30 || i == 400 || i == 500;
+    ck_assert_msg(isnan(f[i]) == nan_pt && isnan(g[i]) == nan_pt && isnan(h[i]) == nan_pt,
+                  "point %zu: f = %g, g = %g, h = %g", i, f[i], g[i], h[i]);
+  }
+  /* the same message in any split, and with or without derivatives */
+  cgd_error err2 = {{0}};
+  ck_assert_int_eq(cgd_expr_eval(e, 25, x + 10, f, NULL, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_str_eq(err2.msg, err.msg);
+  ck_assert_int_eq(cgd_expr_eval(e, 10, x + 25, f, g, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "at x = 2000: argument of cos at column 7 is 2e+12"), "%s",
+                err2.msg);
+  /* ±inf is outside the domain; NaN is not an error */
+  ck_assert_int_eq(cgd_expr_eval(e, 1, x + 500, f, g, h, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "is inf"), "%s", err2.msg);
+  ck_assert_int_eq(cgd_expr_eval(e, 1, x + 400, f, g, h, &err2), CGD_OK);
+  ck_assert(isnan(f[0]) && isnan(g[0]) && isnan(h[0]));
+  ck_assert_int_eq(cgd_expr_eval(e, 400, x + 31, f, g, h, &err2), CGD_OK);
+  /* the domain check reports it as such, not as "not defined" */
+  ck_assert_int_eq(cgd_expr_check_finite(e, 25, x, 1, &err2), CGD_EDOMAIN);
+  ck_assert_str_eq(err2.msg, err.msg);
+  /* 2-D points are named as such */
+  cgd_expr *e2 = parse_ok("sin(x) + cos(y/1e-13)", 2);
+  const double p[4] = {0.1, 0.2, 0.3, 0.4};
+  ck_assert_int_eq(cgd_expr_eval(e2, 2, p, f, g, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "at (x, y) = (0.10000000000000001, 0.20000000000000001): "
+                                 "argument of cos at column 10 is 2e+12"), "%s", err2.msg);
+  cgd_expr_free(e2);
+  cgd_expr_free(e);
+  /* A constant argument beyond the domain fails the parse. */
+  e = (cgd_expr *)&e;
+  ck_assert_int_eq(cgd_expr_parse("x + 2*cos(1e13)", 1, NULL, NULL, 0, &e, &err), CGD_EDOMAIN);
+  ck_assert_ptr_null(e);
+  ck_assert_msg(strstr(err.msg, "expression 'x + 2*cos(1e13)': argument of cos at column 7 is "
+                                "1e+13") && strstr(err.msg, "2^40"), "%s", err.msg);
+  /* Bad arguments. */
+  ck_assert_int_eq(cgd_expr_eval(NULL, 1, x, f, NULL, NULL, &err), CGD_EUSAGE);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("expr");
   TCase *tc = tcase_create("core");
@@ -536,6 +646,8 @@ int main(void) {
   tcase_add_test(tc, test_uses_y);
   tcase_add_test(tc, test_batch_equals_pointwise);
   tcase_add_test(tc, test_threads);
+  tcase_add_test(tc, test_sincos_kernel_bits);
+  tcase_add_test(tc, test_sincos_domain);
   suite_add_tcase(s, tc);
   return cgd_check_run(s);
 }

@@ -76,8 +76,8 @@ typedef struct {
   double fs, gs, hs; /* magnitudes of f, ∇f, ∇²f on the test points (tolerance scale) */
 } builtin_case;
 
-/* Built-in vs expression: both divide x by ε identically, then take sin/cos of the same
- * double (SLEEF vs glibc, each < 1 ulp), and multiply through ε or 1/ε in different
+/* Built-in vs expression: both form x/ε (the fused sin/negcos kernel as x·(1/ε)), take
+ * sin/cos from the same deterministic kernel, and multiply through ε or 1/ε in different
  * orders: a few ulps of the scale of each quantity. 1e-12 of the scale is ample, provided
  * the argument x/ε stays ≲ 1e4: larger arguments still agree (both reduce exactly) but the
  * derivative of ε sin(x/ε) is read through cos(x/ε) whose absolute spacing does not shrink,
@@ -303,6 +303,35 @@ START_TEST(test_phase_beyond_kernel_range) {
     ck_assert_msg(strstr(err.msg, "ran away") && strstr(err.msg, "2^40"), "%s", err.msg);
     cgd_objective_free(o);
   }
+}
+END_TEST
+
+START_TEST(test_builtin_expression_bits) {
+  /* With ε a power of two, x·(1/ε) = x/ε and (cos·(1/ε))·ε = cos exactly, so the built-in
+   * quartic + sin and its expression form give the same bits: the same kernel on both
+   * sides (with glibc in expressions they differed in the last bits). */
+  enum { N = 1001 };
+  const double eps = 0x1p-20;
+  double *x = points(N, 1, -2, 2);
+  for (int isa = CGD_TRIG_SCALAR; isa <= CGD_TRIG_AVX512; isa++) {
+    if (!isa_available(isa)) continue;
+    cgd_objective *b = mk("quartic", "sin", eps, 1, isa);
+    cgd_objective *e = mk("x^4/4", "eps*sin(x/eps)", eps, 1, isa);
+    fgh rb = eval_all(b, b->eval, N, x), re = eval_all(e, e->eval, N, x);
+    ck_assert_msg(memcmp(rb.f, re.f, N * sizeof *rb.f) == 0, "isa %d f", isa);
+    ck_assert_msg(memcmp(rb.g, re.g, N * sizeof *rb.g) == 0, "isa %d g", isa);
+    ck_assert_msg(memcmp(rb.h, re.h, N * sizeof *rb.h) == 0, "isa %d h", isa);
+    double gb[N], ge[N];
+    cgd_error err;
+    ck_assert_int_eq(b->eval(b->ctx, N, x, NULL, gb, NULL, &err), 0);
+    ck_assert_int_eq(e->eval(e->ctx, N, x, NULL, ge, NULL, &err), 0);
+    ck_assert_msg(memcmp(gb, ge, sizeof gb) == 0, "isa %d g alone", isa);
+    fgh_free(&rb);
+    fgh_free(&re);
+    cgd_objective_free(b);
+    cgd_objective_free(e);
+  }
+  free(x);
 }
 END_TEST
 
@@ -613,6 +642,7 @@ int main(void) {
   tcase_add_test(tc, test_split_and_isa_bit_identity);
   tcase_add_test(tc, test_large_arguments);
   tcase_add_test(tc, test_phase_beyond_kernel_range);
+  tcase_add_test(tc, test_builtin_expression_bits);
   tcase_add_test(tc, test_noise_moments_and_sigma2);
   tcase_add_test(tc, test_noise_keying);
   tcase_add_test(tc, test_noise_is_pure);
