@@ -306,6 +306,40 @@ START_TEST(test_phase_beyond_kernel_range) {
 }
 END_TEST
 
+START_TEST(test_expression_beyond_kernel_range) {
+  /* Expressions take sin/cos from the same kernel, under the same rule: CGD_EDOMAIN with
+   * the expression's message, CGD_EDIVERGED at a state that ran away. */
+  cgd_objective *o = mk("x^4/4", "eps*sin(x/eps)", 1e-7, 1, CGD_TRIG_AUTO);
+  double x[13], f[13], g[13];
+  for (int i = 0; i < 13; i++) x[i] = 0.01 * i;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, f, g, NULL, &err), 0);
+  x[9] = 2e5;
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, NULL, g, NULL, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f1: expression 'eps*sin(x/eps)' at x = 200000: argument of "
+                                "sin at column 5 is 2e+12") && strstr(err.msg, "2^40"),
+                "%s", err.msg);
+  ck_assert_int_eq(o->eval_f1(o->ctx, 13, x, f, NULL, NULL, &err), CGD_EDOMAIN);
+  x[9] = 2e8;
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, f, g, NULL, &err), CGD_EDIVERGED);
+  ck_assert_msg(strstr(err.msg, "at x = 200000000") && strstr(err.msg, "ran away"), "%s",
+                err.msg);
+  cgd_objective_free(o);
+  /* in f0, and in 2-D */
+  o = mk("x^2 + y^2 + sin(1e9*y)", "none", 1e-3, 1, CGD_TRIG_AUTO);
+  const double p[4] = {0.5, 0.5, 0.5, 2e3};
+  ck_assert_int_eq(o->eval_f0(o->ctx, 2, p, f, NULL, NULL, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f0: expression") && strstr(err.msg, "(x, y) = (0.5, 2000)"),
+                "%s", err.msg);
+  cgd_objective_free(o);
+  /* a constant argument is refused when the objective is made */
+  cgd_ms_spec sp = {.f0 = "quartic", .f1 = "cos(1e13)*x", .eps = 1e-3, .k = 1};
+  ck_assert_int_eq(cgd_multiscale_create(&sp, &o, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f1: expression 'cos(1e13)*x': argument of cos at column 1"),
+                "%s", err.msg);
+}
+END_TEST
+
 START_TEST(test_builtin_expression_bits) {
   /* With ε a power of two, x·(1/ε) = x/ε and (cos·(1/ε))·ε = cos exactly, so the built-in
    * quartic + sin and its expression form give the same bits: the same kernel on both
@@ -642,6 +676,7 @@ int main(void) {
   tcase_add_test(tc, test_split_and_isa_bit_identity);
   tcase_add_test(tc, test_large_arguments);
   tcase_add_test(tc, test_phase_beyond_kernel_range);
+  tcase_add_test(tc, test_expression_beyond_kernel_range);
   tcase_add_test(tc, test_builtin_expression_bits);
   tcase_add_test(tc, test_noise_moments_and_sigma2);
   tcase_add_test(tc, test_noise_keying);
