@@ -127,6 +127,12 @@ case_ 2 "log undefined on the range (defect 8)" "f0 is NaN at x = -1.4|must be d
 case_ 2 "sqrt undefined on the range" "f0 is NaN at x = -1.4" --f0 'sqrt(x)' --hist-range -1.5,1.5
 case_ 2 "2-D f0 with 1-D built-in f1" "is 2-D but" --f0 'x^2+y^2' --f1 sin
 
+# sin/cos go through the deterministic kernel: an argument beyond 2^40 is CGD_EDOMAIN
+# (exit 2, like a built-in's eps too small for the state), never a silent NaN
+case_ 2 "sin argument beyond 2^40 at the initial state" "f1: expression '1e-13*sin(x/1e-13)' at x = 0.5|argument of sin at column 7 is 5e+12|domain |x| <= 2^40 (1.1e+12)" --f0 'x^4/4' --f1 '1e-13*sin(x/1e-13)' --x0 0.5
+case_ 2 "constant cos argument beyond 2^40" "f1: expression 'cos(1e13)*x': argument of cos at column 1 is 1e+13|2^40" --f0 'x^2' --f1 'cos(1e13)*x'
+case_ 2 "sin argument leaving 2^40 during an ensemble run" "f1: expression '1e-12*sin(x/1e-12)' at x = 1.1|argument of sin at column 7 is 1.1|2^40" --f0 '-3*x' --f1 '1e-12*sin(x/1e-12)' --x0 uniform:0.9,1 --lr 0.05 --ensemble 1000 --hist-range 0,2
+
 case_ 2 "undefined at the initial state (defect 8)" "not defined at the initial state x = 0.29999999999999999" --f0 'x^2' --f1 '1/(x-x)' --x0 0.3
 
 # ---------------------------------------------------------------- options (exit 2)

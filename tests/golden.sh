@@ -8,6 +8,9 @@
 # map on quartic and the expression case) were re-recorded once, with the merge of the
 # deterministic vector cos (src/core/vmath.c replacing SLEEF's u35 sincos: a different
 # last bit, hence other chaotic trajectories); the MLP cases are the original recordings.
+# The expression case (ens-expr) was re-recorded once more when expressions moved from
+# glibc's sin/cos to the same deterministic kernel (the same kind of last-bit change; its
+# statistics agree with the former recording within seed-to-seed scatter).
 #
 #   tests/golden.sh            check (through ctest: CGD_BUILD_DIR, CGD_AIRFOIL set)
 #   tests/golden.sh --record   re-record (only for a deliberate change of numerics, which

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "chaosgd/expr.h"
+#include "chaosgd/vmath.h"
 
 #include "check_main.h"
 
@@ -20,6 +21,14 @@ static int close_to(double a, double b, double scale) {
   double s = fabs(b) > scale ? fabs(b) : scale;
   return fabs(a - b) <= RTOL * s;
 }
+
+/* cgd_expr_eval that must succeed. */
+#define eval_ok(e, n, x, f, g, h)                                                            \
+  do {                                                                                       \
+    cgd_error eval_err_ = {{0}};                                                             \
+    const int eval_rc_ = cgd_expr_eval(e, n, x, f, g, h, &eval_err_);                       \
+    ck_assert_msg(eval_rc_ == CGD_OK, "eval failed (%d): %s", eval_rc_, eval_err_.msg);     \
+  } while (0)
 
 static cgd_expr *parse_ok(const char *src, int nvars) {
   static const char *const names[] = {"eps", "k", "a_1"};
@@ -42,7 +51,7 @@ typedef struct {
 static void check1(const case1 *c) {
   cgd_expr *e = parse_ok(c->src, 1);
   double f, g, h;
-  cgd_expr_eval(e, 1, &c->x, &f, &g, &h);
+  eval_ok(e, 1, &c->x, &f, &g, &h);
   ck_assert_msg(close_to(f, c->f, c->scale), "%s at %g: f = %.17g, want %.17g", c->src, c->x, f,
                 c->f);
   ck_assert_msg(close_to(g, c->d1, c->scale), "%s at %g: f' = %.17g, want %.17g", c->src, c->x, g,
@@ -51,8 +60,8 @@ static void check1(const case1 *c) {
                 h, c->d2);
   /* The value does not depend on which derivatives were asked for. */
   double f0, f1, g1;
-  cgd_expr_eval(e, 1, &c->x, &f0, NULL, NULL);
-  cgd_expr_eval(e, 1, &c->x, &f1, &g1, NULL);
+  eval_ok(e, 1, &c->x, &f0, NULL, NULL);
+  eval_ok(e, 1, &c->x, &f1, &g1, NULL);
   ck_assert(memcmp(&f0, &f, sizeof f) == 0 && memcmp(&f1, &f, sizeof f) == 0);
   ck_assert(memcmp(&g1, &g, sizeof g) == 0);
   cgd_expr_free(e);
@@ -146,25 +155,25 @@ START_TEST(test_constant_folding) {
   /* A constant expression is one number with zero derivatives. */
   cgd_expr *e = parse_ok("2*3+4 - sqrt(16)/2 + sin(pi/2)", 1);
   double x = 5, f, g, h;
-  cgd_expr_eval(e, 1, &x, &f, &g, &h);
+  eval_ok(e, 1, &x, &f, &g, &h);
   ck_assert(f == 9.0 && g == 0.0 && h == 0.0);
   cgd_expr_free(e);
   /* Folded constants are exact doubles: (1+2)^2 is 9 and sqrt(2) is the rounded root. */
   e = parse_ok("(1+2)^2*x + sqrt(2)*x", 1);
   x = 1.0;
-  cgd_expr_eval(e, 1, &x, &f, &g, &h);
+  eval_ok(e, 1, &x, &f, &g, &h);
   ck_assert(g == 9.0 + sqrt(2.0) && h == 0.0);
   cgd_expr_free(e);
   /* x/(2*eps) divides by the folded 2e-3, exactly as written. */
   e = parse_ok("x/(2*eps)", 1);
   x = 0.3;
-  cgd_expr_eval(e, 1, &x, &f, &g, NULL);
+  eval_ok(e, 1, &x, &f, &g, NULL);
   ck_assert(f == 0.3 / 2e-3 && g == 1.0 / 2e-3);
   cgd_expr_free(e);
   /* y^0 is 1 even for y = 0 (pow semantics), and its derivatives are 0. */
   e = parse_ok("x*y^0", 2);
   double p[2] = {2, 0}, g2[2], h2[4];
-  cgd_expr_eval(e, 1, p, &f, g2, h2);
+  eval_ok(e, 1, p, &f, g2, h2);
   ck_assert(f == 2 && g2[0] == 1 && g2[1] == 0 && h2[0] == 0 && h2[1] == 0 && h2[3] == 0);
   cgd_expr_free(e);
 }
@@ -204,7 +213,7 @@ START_TEST(test_two_d) {
     const case2 *c = &cs[i];
     cgd_expr *e = parse_ok(c->src, 2);
     double p[2] = {c->x, c->y}, f, g[2], h[4];
-    cgd_expr_eval(e, 1, p, &f, g, h);
+    eval_ok(e, 1, p, &f, g, h);
     const double want[6] = {c->f, c->gx, c->gy, c->hxx, c->hxy, c->hyy};
     const double got[6] = {f, g[0], g[1], h[0], h[1], h[3]};
     const char *what[6] = {"f", "fx", "fy", "fxx", "fxy", "fyy"};
@@ -292,7 +301,7 @@ START_TEST(test_hostile_input) {
   e = NULL;
   ck_assert_int_eq(cgd_expr_parse(buf, 1, NULL, NULL, 0, &e, &err), 0);
   double x = 0.5, f, g, h;
-  cgd_expr_eval(e, 1, &x, &f, &g, &h);
+  eval_ok(e, 1, &x, &f, &g, &h);
   ck_assert(fabs(f - 75.0) < 1e-12 && fabs(g - 300.0) < 1e-12 && fabs(h - 600.0) < 1e-12);
   cgd_expr_free(e);
 }
@@ -348,32 +357,32 @@ START_TEST(test_batch_equals_pointwise) {
   double *p = malloc(2 * N * sizeof *p);
   double *f = malloc(N * sizeof *f), *g = malloc(2 * N * sizeof *g), *h = malloc(4 * N * sizeof *h);
   batch_points(N, p);
-  cgd_expr_eval(e, N, p, f, g, h);
+  eval_ok(e, N, p, f, g, h);
   for (size_t i = 0; i < N; i++) {
     double f1, g1[2], h1[4];
-    cgd_expr_eval(e, 1, p + 2 * i, &f1, g1, h1);
+    eval_ok(e, 1, p + 2 * i, &f1, g1, h1);
     ck_assert_msg(memcmp(&f1, f + i, sizeof f1) == 0, "f differs at %zu", i);
     ck_assert_msg(memcmp(g1, g + 2 * i, sizeof g1) == 0, "g differs at %zu", i);
     ck_assert_msg(memcmp(h1, h + 4 * i, sizeof h1) == 0, "h differs at %zu", i);
   }
   /* Uneven splits and value-only calls give the same bits. */
   double *f2 = malloc(N * sizeof *f2), *g2 = malloc(2 * N * sizeof *g2);
-  cgd_expr_eval(e, 3, p, f2, g2, NULL);
-  cgd_expr_eval(e, 517, p + 6, f2 + 3, g2 + 6, NULL);
-  cgd_expr_eval(e, N - 520, p + 2 * 520, f2 + 520, g2 + 2 * 520, NULL);
+  eval_ok(e, 3, p, f2, g2, NULL);
+  eval_ok(e, 517, p + 6, f2 + 3, g2 + 6, NULL);
+  eval_ok(e, N - 520, p + 2 * 520, f2 + 520, g2 + 2 * 520, NULL);
   ck_assert(memcmp(f2, f, N * sizeof *f) == 0);
   ck_assert(memcmp(g2, g, 2 * N * sizeof *g) == 0);
-  cgd_expr_eval(e, N, p, f2, NULL, NULL);
+  eval_ok(e, N, p, f2, NULL, NULL);
   ck_assert(memcmp(f2, f, N * sizeof *f) == 0);
   /* The 1-D form of the same rules, including negative bases with integer exponents. */
   cgd_expr *e1 = parse_ok("(x-1)^2 + x^4 - x^3 + sin(x)/(2+cos(x))", 1);
   double f3[N], g3[N], h3[N];
   double x1[N];
   for (size_t i = 0; i < N; i++) x1[i] = p[2 * i];
-  cgd_expr_eval(e1, N, x1, f3, g3, h3);
+  eval_ok(e1, N, x1, f3, g3, h3);
   for (size_t i = 0; i < N; i++) {
     double a, b, c;
-    cgd_expr_eval(e1, 1, x1 + i, &a, &b, &c);
+    eval_ok(e1, 1, x1 + i, &a, &b, &c);
     ck_assert(memcmp(&a, f3 + i, 8) == 0 && memcmp(&b, g3 + i, 8) == 0 &&
               memcmp(&c, h3 + i, 8) == 0);
     const double xv = x1[i];
@@ -391,11 +400,12 @@ typedef struct {
   const double *p;
   double *f, *g, *h;
   size_t n;
+  int rc;
 } job;
 
 static void *run_job(void *arg) {
   job *j = arg;
-  for (int r = 0; r < 20; r++) cgd_expr_eval(j->e, j->n, j->p, j->f, j->g, j->h);
+  for (int r = 0; r < 20; r++) j->rc |= cgd_expr_eval(j->e, j->n, j->p, j->f, j->g, j->h, NULL);
   return NULL;
 }
 
@@ -405,17 +415,18 @@ START_TEST(test_threads) {
   double *p = malloc(2 * N * sizeof *p);
   batch_points(N, p);
   double *ref = malloc(7 * N * sizeof *ref);
-  cgd_expr_eval(e, N, p, ref, ref + N, ref + 3 * N);
+  eval_ok(e, N, p, ref, ref + N, ref + 3 * N);
   double *out[T];
   pthread_t th[T];
   job jobs[T];
   for (int t = 0; t < T; t++) {
     out[t] = malloc(7 * N * sizeof *out[t]);
-    jobs[t] = (job){e, p, out[t], out[t] + N, out[t] + 3 * N, N};
+    jobs[t] = (job){e, p, out[t], out[t] + N, out[t] + 3 * N, N, 0};
     ck_assert_int_eq(pthread_create(&th[t], NULL, run_job, &jobs[t]), 0);
   }
   for (int t = 0; t < T; t++) {
     pthread_join(th[t], NULL);
+    ck_assert_int_eq(jobs[t].rc, CGD_OK);
     ck_assert(memcmp(out[t], ref, 7 * N * sizeof *ref) == 0);
     free(out[t]);
   }
@@ -453,7 +464,7 @@ START_TEST(test_strict_numbers) {
     ck_assert_msg(cgd_expr_parse(good[i], 1, NULL, NULL, 0, &e, &err) == CGD_OK, "%s: %s",
                   good[i], err.msg);
     double x = 1.0, f;
-    cgd_expr_eval(e, 1, &x, &f, NULL, NULL);
+    eval_ok(e, 1, &x, &f, NULL, NULL);
     ck_assert_double_eq(f, want[i]);
     cgd_expr_free(e);
   }
@@ -511,6 +522,115 @@ START_TEST(test_domain_check) {
 }
 END_TEST
 
+/* sin and cos are the deterministic kernel's (chaosgd/vmath.h): values and derivatives
+ * carry its bits exactly, in a block and one point at a time, and folded constants too. */
+START_TEST(test_sincos_kernel_bits) {
+  enum { N = 1000 };
+  static double x[N], s[N], c[N];
+  for (size_t i = 0; i < N; i++) {
+    const double u = (double)i / N;
+    x[i] = i % 4 == 0 ? (u - 0.5) * 20 : i % 4 == 1 ? ldexp(1.0 + u, (int)(i % 80) - 40)
+         : i % 4 == 2 ? -(double)i * M_PI_2 : (u - 0.5) * 2e12;
+  }
+  x[1] = 0;
+  x[2] = -0.0;
+  x[3] = CGD_VMATH_MAX_ARG;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_vsincos_at(CGD_VMATH_SCALAR, N, x, s, c, &err), CGD_OK);
+  const char *src[2] = {"sin(x)", "cos(x)"};
+  for (int k = 0; k < 2; k++) {
+    cgd_expr *e = parse_ok(src[k], 1);
+    static double f[N], g[N], h[N];
+    eval_ok(e, N, x, f, g, h);
+    for (size_t i = 0; i < N; i++) {
+      /* sin: (s, c, -s); cos: (c, -s, -c); the second derivative through the chain rule
+       * φ''·1·1 + φ'·0, which turns -0 into +0 */
+      const double d1 = k ? -s[i] : c[i], d2 = k ? -c[i] : -s[i];
+      const double want[3] = {k ? c[i] : s[i], d1, d2 * 1.0 * 1.0 + d1 * 0.0};
+      const double got[3] = {f[i], g[i], h[i]};
+      ck_assert_msg(memcmp(got, want, sizeof got) == 0, "%s at %.17g: (%.17g, %.17g, %.17g)",
+                    src[k], x[i], f[i], g[i], h[i]);
+      double f1, g1, h1;
+      eval_ok(e, 1, x + i, &f1, &g1, &h1);
+      ck_assert(memcmp(&f1, f + i, 8) == 0 && memcmp(&g1, g + i, 8) == 0 &&
+                memcmp(&h1, h + i, 8) == 0);
+    }
+    cgd_expr_free(e);
+  }
+  /* A folded constant is the kernel's value of the same argument. */
+  const char *folded[2] = {"sin(123456.789)*x", "cos(-1e12)*x"};
+  const double arg[2] = {123456.789, -1e12};
+  for (int k = 0; k < 2; k++) {
+    cgd_expr *e = parse_ok(folded[k], 1);
+    double one = 1.0, f, sv, cv;
+    eval_ok(e, 1, &one, &f, NULL, NULL);
+    ck_assert_int_eq(cgd_vsincos(1, &arg[k], &sv, &cv, &err), CGD_OK);
+    ck_assert(memcmp(&f, k ? &cv : &sv, 8) == 0);
+    cgd_expr_free(e);
+  }
+}
+END_TEST
+
+/* An argument beyond 2^40 is CGD_EDOMAIN naming the expression, function, column, argument
+ * and point; NaN passes through without error. */
+START_TEST(test_sincos_domain) {
+  cgd_expr *e = parse_ok("x^2 + cos(x*1e9) + eps*sin(x/1e-13)", 1);
+  enum { N = 600 };
+  static double x[N], f[N], g[N], h[N];
+  for (size_t i = 0; i < N; i++) x[i] = 1e-2 * (double)i / N; /* x/1e-13 < 1e11 */
+  /* In one block: sin fails at point 20 while cos (executed first) fails at point 30; the
+   * lowest point is reported. */
+  x[20] = 0.5;
+  x[30] = 2e3;
+  x[400] = NAN;
+  x[500] = INFINITY;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(cgd_expr_eval(e, N, x, f, g, h, &err), CGD_EDOMAIN);
+  const char *need[] = {"expression 'x^2 + cos(x*1e9) + eps*sin(x/1e-13)' at x = 0.5",
+                        "argument of sin at column 24 is 5e+12", "|x| <= 2^40"};
+  for (size_t k = 0; k < 3; k++)
+    ck_assert_msg(strstr(err.msg, need[k]), "message '%s' lacks '%s'", err.msg, need[k]);
+  /* only the points whose argument is out of the domain (or NaN) are NaN */
+  for (size_t i = 0; i < N; i++) {
+    const int nan_pt = i == 20 || i == 30 || i == 400 || i == 500;
+    ck_assert_msg(isnan(f[i]) == nan_pt && isnan(g[i]) == nan_pt && isnan(h[i]) == nan_pt,
+                  "point %zu: f = %g, g = %g, h = %g", i, f[i], g[i], h[i]);
+  }
+  /* the same message in any split, and with or without derivatives */
+  cgd_error err2 = {{0}};
+  ck_assert_int_eq(cgd_expr_eval(e, 25, x + 10, f, NULL, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_str_eq(err2.msg, err.msg);
+  ck_assert_int_eq(cgd_expr_eval(e, 10, x + 25, f, g, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "at x = 2000: argument of cos at column 7 is 2e+12"), "%s",
+                err2.msg);
+  /* ±inf is outside the domain; NaN is not an error */
+  ck_assert_int_eq(cgd_expr_eval(e, 1, x + 500, f, g, h, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "is inf"), "%s", err2.msg);
+  ck_assert_int_eq(cgd_expr_eval(e, 1, x + 400, f, g, h, &err2), CGD_OK);
+  ck_assert(isnan(f[0]) && isnan(g[0]) && isnan(h[0]));
+  ck_assert_int_eq(cgd_expr_eval(e, 400, x + 31, f, g, h, &err2), CGD_OK);
+  /* the domain check reports it as such, not as "not defined" */
+  ck_assert_int_eq(cgd_expr_check_finite(e, 25, x, 1, &err2), CGD_EDOMAIN);
+  ck_assert_str_eq(err2.msg, err.msg);
+  /* 2-D points are named as such */
+  cgd_expr *e2 = parse_ok("sin(x) + cos(y/1e-13)", 2);
+  const double p[4] = {0.1, 0.2, 0.3, 0.4};
+  ck_assert_int_eq(cgd_expr_eval(e2, 2, p, f, g, NULL, &err2), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err2.msg, "at (x, y) = (0.10000000000000001, 0.20000000000000001): "
+                                 "argument of cos at column 10 is 2e+12"), "%s", err2.msg);
+  cgd_expr_free(e2);
+  cgd_expr_free(e);
+  /* A constant argument beyond the domain fails the parse. */
+  e = (cgd_expr *)&e;
+  ck_assert_int_eq(cgd_expr_parse("x + 2*cos(1e13)", 1, NULL, NULL, 0, &e, &err), CGD_EDOMAIN);
+  ck_assert_ptr_null(e);
+  ck_assert_msg(strstr(err.msg, "expression 'x + 2*cos(1e13)': argument of cos at column 7 is "
+                                "1e+13") && strstr(err.msg, "2^40"), "%s", err.msg);
+  /* Bad arguments. */
+  ck_assert_int_eq(cgd_expr_eval(NULL, 1, x, f, NULL, NULL, &err), CGD_EUSAGE);
+}
+END_TEST
+
 int main(void) {
   Suite *s = suite_create("expr");
   TCase *tc = tcase_create("core");
@@ -526,6 +646,8 @@ int main(void) {
   tcase_add_test(tc, test_uses_y);
   tcase_add_test(tc, test_batch_equals_pointwise);
   tcase_add_test(tc, test_threads);
+  tcase_add_test(tc, test_sincos_kernel_bits);
+  tcase_add_test(tc, test_sincos_domain);
   suite_add_tcase(s, tc);
   return cgd_check_run(s);
 }

@@ -76,8 +76,8 @@ typedef struct {
   double fs, gs, hs; /* magnitudes of f, ∇f, ∇²f on the test points (tolerance scale) */
 } builtin_case;
 
-/* Built-in vs expression: both divide x by ε identically, then take sin/cos of the same
- * double (SLEEF vs glibc, each < 1 ulp), and multiply through ε or 1/ε in different
+/* Built-in vs expression: both form x/ε (the fused sin/negcos kernel as x·(1/ε)), take
+ * sin/cos from the same deterministic kernel, and multiply through ε or 1/ε in different
  * orders: a few ulps of the scale of each quantity. 1e-12 of the scale is ample, provided
  * the argument x/ε stays ≲ 1e4: larger arguments still agree (both reduce exactly) but the
  * derivative of ε sin(x/ε) is read through cos(x/ε) whose absolute spacing does not shrink,
@@ -306,6 +306,69 @@ START_TEST(test_phase_beyond_kernel_range) {
 }
 END_TEST
 
+START_TEST(test_expression_beyond_kernel_range) {
+  /* Expressions take sin/cos from the same kernel, under the same rule: CGD_EDOMAIN with
+   * the expression's message, CGD_EDIVERGED at a state that ran away. */
+  cgd_objective *o = mk("x^4/4", "eps*sin(x/eps)", 1e-7, 1, CGD_TRIG_AUTO);
+  double x[13], f[13], g[13];
+  for (int i = 0; i < 13; i++) x[i] = 0.01 * i;
+  cgd_error err = {{0}};
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, f, g, NULL, &err), 0);
+  x[9] = 2e5;
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, NULL, g, NULL, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f1: expression 'eps*sin(x/eps)' at x = 200000: argument of "
+                                "sin at column 5 is 2e+12") && strstr(err.msg, "2^40"),
+                "%s", err.msg);
+  ck_assert_int_eq(o->eval_f1(o->ctx, 13, x, f, NULL, NULL, &err), CGD_EDOMAIN);
+  x[9] = 2e8;
+  ck_assert_int_eq(o->eval(o->ctx, 13, x, f, g, NULL, &err), CGD_EDIVERGED);
+  ck_assert_msg(strstr(err.msg, "at x = 200000000") && strstr(err.msg, "ran away"), "%s",
+                err.msg);
+  cgd_objective_free(o);
+  /* in f0, and in 2-D */
+  o = mk("x^2 + y^2 + sin(1e9*y)", "none", 1e-3, 1, CGD_TRIG_AUTO);
+  const double p[4] = {0.5, 0.5, 0.5, 2e3};
+  ck_assert_int_eq(o->eval_f0(o->ctx, 2, p, f, NULL, NULL, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f0: expression") && strstr(err.msg, "(x, y) = (0.5, 2000)"),
+                "%s", err.msg);
+  cgd_objective_free(o);
+  /* a constant argument is refused when the objective is made */
+  cgd_ms_spec sp = {.f0 = "quartic", .f1 = "cos(1e13)*x", .eps = 1e-3, .k = 1};
+  ck_assert_int_eq(cgd_multiscale_create(&sp, &o, &err), CGD_EDOMAIN);
+  ck_assert_msg(strstr(err.msg, "f1: expression 'cos(1e13)*x': argument of cos at column 1"),
+                "%s", err.msg);
+}
+END_TEST
+
+START_TEST(test_builtin_expression_bits) {
+  /* With ε a power of two, x·(1/ε) = x/ε and (cos·(1/ε))·ε = cos exactly, so the built-in
+   * quartic + sin and its expression form give the same bits: the same kernel on both
+   * sides (with glibc in expressions they differed in the last bits). */
+  enum { N = 1001 };
+  const double eps = 0x1p-20;
+  double *x = points(N, 1, -2, 2);
+  for (int isa = CGD_TRIG_SCALAR; isa <= CGD_TRIG_AVX512; isa++) {
+    if (!isa_available(isa)) continue;
+    cgd_objective *b = mk("quartic", "sin", eps, 1, isa);
+    cgd_objective *e = mk("x^4/4", "eps*sin(x/eps)", eps, 1, isa);
+    fgh rb = eval_all(b, b->eval, N, x), re = eval_all(e, e->eval, N, x);
+    ck_assert_msg(memcmp(rb.f, re.f, N * sizeof *rb.f) == 0, "isa %d f", isa);
+    ck_assert_msg(memcmp(rb.g, re.g, N * sizeof *rb.g) == 0, "isa %d g", isa);
+    ck_assert_msg(memcmp(rb.h, re.h, N * sizeof *rb.h) == 0, "isa %d h", isa);
+    double gb[N], ge[N];
+    cgd_error err;
+    ck_assert_int_eq(b->eval(b->ctx, N, x, NULL, gb, NULL, &err), 0);
+    ck_assert_int_eq(e->eval(e->ctx, N, x, NULL, ge, NULL, &err), 0);
+    ck_assert_msg(memcmp(gb, ge, sizeof gb) == 0, "isa %d g alone", isa);
+    fgh_free(&rb);
+    fgh_free(&re);
+    cgd_objective_free(b);
+    cgd_objective_free(e);
+  }
+  free(x);
+}
+END_TEST
+
 /* ------------------------------------------------ noise */
 
 typedef struct {
@@ -447,7 +510,7 @@ START_TEST(test_noise_keying) {
   for (size_t i = 0; i < N; i++) {
     const double u = 2000 * M_PI * eps * (cgd_rng_uniform(seed, CGD_STREAM_NOISE, i0 + i) - 0.5);
     double g;
-    cgd_expr_eval(e, 1, &u, NULL, &g, NULL);
+    ck_assert_int_eq(cgd_expr_eval(e, 1, &u, NULL, &g, NULL, &err), CGD_OK);
     ck_assert(z[i] == -g);
   }
   cgd_expr_free(e);
@@ -613,6 +676,8 @@ int main(void) {
   tcase_add_test(tc, test_split_and_isa_bit_identity);
   tcase_add_test(tc, test_large_arguments);
   tcase_add_test(tc, test_phase_beyond_kernel_range);
+  tcase_add_test(tc, test_expression_beyond_kernel_range);
+  tcase_add_test(tc, test_builtin_expression_bits);
   tcase_add_test(tc, test_noise_moments_and_sigma2);
   tcase_add_test(tc, test_noise_keying);
   tcase_add_test(tc, test_noise_is_pure);

@@ -19,10 +19,15 @@
  * by repeated squaring, beyond that pow()); u^c with a non-integer c and u < 0 is NaN;
  * a^b with b depending on the variables is exp(b log a) for the derivatives (NaN for
  * a <= 0) and pow(a, b) for the value. abs has derivative 0 at 0. u/c divides (it is not
- * turned into u·(1/c)), so x/eps rounds as written. Elementary functions are the C
- * library's. A value does not depend on whether derivatives were requested, nor on how
- * points are split into batches. Nesting is limited to 200 levels and the tree to 4000
- * nodes (CGD_EUSAGE beyond), which keeps the parser's recursion bounded on any input. */
+ * turned into u·(1/c)), so x/eps rounds as written. sin and cos (values, derivatives and
+ * folded constants alike, from one call for both) come from the deterministic kernel of
+ * chaosgd/vmath.h: at most 0.78 ulp, the same bits at every vector width, on the domain
+ * |u| <= CGD_VMATH_MAX_ARG = 2^40 (≈ 1.1e12); an argument beyond it (or ±inf) is an error
+ * (CGD_EDOMAIN, below), never a silent NaN, while a NaN argument gives NaN without error.
+ * The other elementary functions are the C library's. A value does not depend on whether
+ * derivatives were requested, nor on how points are split into batches. Nesting is
+ * limited to 200 levels and the tree to 4000 nodes (CGD_EUSAGE beyond), which keeps the
+ * parser's recursion bounded on any input. */
 #ifndef CHAOSGD_EXPR_H
 #define CHAOSGD_EXPR_H
 
@@ -37,15 +42,24 @@ typedef struct cgd_expr cgd_expr;
  * "expression 'x^+' column 4: expected a number, name or '('" (also: "unknown name 'foo'",
  * "unknown function 'foo'", "'y' used in a 1-D expression", "empty expression", "expected
  * an operator ... or the end of the expression"). Parameter names must be identifiers,
- * distinct, finite-valued, and not x, y, pi or a function name. *out is NULL on failure. */
+ * distinct, finite-valued, and not x, y, pi or a function name. A constant argument of
+ * sin or cos beyond 2^40 (folded here) fails with CGD_EDOMAIN and the message of
+ * cgd_expr_eval. *out is NULL on failure. */
 int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
                    const double *param_values, size_t nparams, cgd_expr **out, cgd_error *err);
 
 /* Evaluate at n points x[n*nvars] (row-major). Any of f[n], g[n*nvars],
  * h[n*nvars*nvars] (row-major per point, symmetric) may be NULL. Pure: safe from many
- * threads; its scratch (about 70 KB) is on the caller's stack. */
-void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
-                   double *h);
+ * threads; its scratch (about 70 KB) is on the caller's stack.
+ * Returns CGD_OK, CGD_EUSAGE (e NULL, or x NULL with n > 0) or CGD_EDOMAIN when an
+ * argument of sin or cos is beyond 2^40 (or ±inf): every point is still evaluated, the
+ * results depending on that argument are NaN, and err names the lowest-numbered such
+ * point (the first such function in it, so the message does not depend on batching):
+ *   expression 'sin(x/1e-13)' at x = 3.2000000000000002: argument of sin at column 1 is
+ *   3.2e+13, outside the deterministic kernel's domain |x| <= 2^40 (1.1e+12)
+ * A NaN argument is not an error (non-finite states are the caller's divergence check). */
+int cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
+                  double *h, cgd_error *err);
 
 /* Domain check at points the user chose. Evaluates e (value, and the gradient when
  * derivs is non-zero) at n points x[n*nvars] and fails on the first point where
@@ -58,7 +72,8 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
  * a bad option value, like a syntax error. A non-finite value at a state the dynamics
  * reached later is divergence (CGD_EDIVERGED, exit 5), as for any objective: that is the
  * loop's verdict, not an expression error. Callers should run this on the initial
- * states and on the histogram range before step 0. */
+ * states and on the histogram range before step 0. A sin/cos argument beyond 2^40 at one
+ * of the points fails with cgd_expr_eval's CGD_EDOMAIN and message (exit 2 as well). */
 int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int derivs,
                           cgd_error *err);
 

@@ -18,8 +18,9 @@
  * only the one function it needs per term. A phase beyond 2⁴⁰ is an error with a message
  * naming the state, never a silently wrong value: CGD_EDIVERGED if the state has run away
  * (|x| > CGD_MS_RUNAWAY = 2²⁰, no built-in's dynamics lives there: GD is diverging),
- * CGD_EDOMAIN otherwise (ε too small for the state). Expression parts use the C library's sin/cos (glibc:
- * < 1 ULP). */
+ * CGD_EDOMAIN otherwise (ε too small for the state). Expression parts take their sin/cos
+ * from the same kernel (chaosgd/expr.h), so an argument beyond 2⁴⁰ there is the same error
+ * under the same rule, with the expression's message (function, column, argument, state). */
 #ifndef CHAOSGD_MULTISCALE_H
 #define CHAOSGD_MULTISCALE_H
 

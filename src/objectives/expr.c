@@ -9,6 +9,7 @@
 #include "chaosgd/expr.h"
 
 #include "chaosgd/parse.h"
+#include "chaosgd/vmath.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -301,11 +302,18 @@ static double pow_const(double u, double c) {
   return small_int(c, &n) ? powi_s(u, n) : pow(u, c);
 }
 
-static double apply1(node_kind k, double u) {
+/* A unary function of a constant. sin and cos come from the evaluator's kernel
+ * (chaosgd/vmath.h, one call for both as in op_unary), so a folded constant has the bits
+ * the evaluator gives the same argument; *beyond is set when the argument is outside the
+ * kernel's domain (the result is then NaN). */
+static double apply1(node_kind k, double u, int *beyond) {
+  double s, c;
   switch (k) {
   case N_NEG: return -u;
-  case N_SIN: return sin(u);
-  case N_COS: return cos(u);
+  case N_SIN:
+  case N_COS:
+    *beyond = cgd_vsincos(1, &u, &s, &c, NULL) != CGD_OK;
+    return k == N_SIN ? s : c;
   case N_TAN: return tan(u);
   case N_EXP: return exp(u);
   case N_LOG: return log(u);
@@ -327,16 +335,37 @@ static double apply2(node_kind k, double a, double b) {
   }
 }
 
+/* The error for an argument of sin or cos beyond the kernel's domain, at parse time (a
+ * constant argument, at = "") or at a point (at = " at x = ..."). pos is 0-based. */
+static int sincos_domain_fail(cgd_error *err, const char *src, const char *at, const char *fn,
+                              size_t pos, double arg) {
+  return cgd_fail(err, CGD_EDOMAIN,
+                  "expression '%.300s'%s: argument of %s at column %zu is %g, outside the "
+                  "deterministic kernel's domain |x| <= 2^40 (%.2g)",
+                  src, at, fn, pos + 1, arg, CGD_VMATH_MAX_ARG);
+}
+
 /* Bottom-up folding: a node whose children are all numbers becomes a number, computed
- * with the same formulas the evaluator uses. Children precede parents in the pool. */
-static void fold(node *pool, size_t n) {
-  for (size_t i = 0; i < n; i++) {
+ * with the same formulas the evaluator uses. Children precede parents in the pool. A
+ * constant sin/cos argument beyond the kernel's domain fails the parse (CGD_EDOMAIN): the
+ * evaluator would refuse it at every point. */
+static int fold(parser *p) {
+  node *pool = p->pool;
+  for (size_t i = 0; i < p->n; i++) {
     node *nd = &pool[i];
     if (nd->kind == N_NUM || nd->kind == N_VAR) continue;
     const int a_num = pool[nd->a].kind == N_NUM;
     if (nd->b < 0) {
       if (a_num) {
-        nd->num = apply1(nd->kind, pool[nd->a].num);
+        const double u = pool[nd->a].num;
+        int beyond = 0;
+        nd->num = apply1(nd->kind, u, &beyond);
+        if (beyond) {
+          p->failed = 1;
+          p->code = CGD_EDOMAIN;
+          return sincos_domain_fail(p->err, p->src, "", nd->kind == N_SIN ? "sin" : "cos",
+                                    nd->pos, u);
+        }
         nd->kind = N_NUM;
       }
     } else if (a_num && pool[nd->b].kind == N_NUM) {
@@ -347,6 +376,7 @@ static void fold(node *pool, size_t n) {
       nd->num = 1.0;
     }
   }
+  return CGD_OK;
 }
 
 /* ------------------------------------------------------------ instructions */
@@ -561,7 +591,10 @@ int cgd_expr_parse(const char *src, int nvars, const char *const *param_names,
     return p.code;
   }
 
-  fold(p.pool, p.n);
+  if (fold(&p)) {
+    free(p.pool);
+    return p.code;
+  }
   cgd_expr *e = calloc(1, sizeof *e);
   compiler c = {.pool = p.pool};
   c.need = malloc(p.n * sizeof *c.need);
@@ -663,24 +696,34 @@ static void powi_blk(size_t m, const double *u, long n, double *out) {
     for (size_t j = 0; j < m; j++) out[j] = 1.0 / out[j];
 }
 
-static void op_unary(const blk *B, op_kind op, reg *u, double c) {
+/* Index of the first argument beyond the sin/cos kernel's domain (NaN is not), or m. */
+static size_t first_beyond(size_t m, const double *x) {
+  for (size_t j = 0; j < m; j++)
+    if (fabs(x[j]) > CGD_VMATH_MAX_ARG) return j;
+  return m;
+}
+
+/* Unary operations in place on register u. Returns the index of the first point whose
+ * sin/cos argument is beyond the kernel's domain (its results are NaN), with that argument
+ * in *arg, or B->m. */
+static size_t op_unary(const blk *B, op_kind op, reg *u, double c, double *arg) {
   const size_t m = B->m;
   double *fv = B->t1, *d1 = B->t2, *d2 = B->t3;
   const double *x = u->v;
+  size_t bad = m;
   switch (op) {
   case I_SIN:
-    for (size_t j = 0; j < m; j++) {
-      fv[j] = sin(x[j]);
-      d1[j] = cos(x[j]);
-      d2[j] = -fv[j];
-    }
-    break;
   case I_COS:
-    for (size_t j = 0; j < m; j++) {
-      fv[j] = cos(x[j]);
-      d1[j] = -sin(x[j]);
-      d2[j] = -fv[j];
+    /* One call of the deterministic kernel (chaosgd/vmath.h) gives sin and cos, hence the
+     * value and the derivative, with the same bits at any block length or vector width;
+     * the folded constants of apply1 come from the same kernel. */
+    if (cgd_vsincos(m, x, op == I_SIN ? fv : d1, op == I_SIN ? d1 : fv, NULL)) {
+      bad = first_beyond(m, x);
+      if (bad < m) *arg = x[bad];
     }
+    if (op == I_COS)
+      for (size_t j = 0; j < m; j++) d1[j] = -d1[j];
+    for (size_t j = 0; j < m; j++) d2[j] = -fv[j];
     break;
   case I_TAN:
     for (size_t j = 0; j < m; j++) {
@@ -772,6 +815,7 @@ static void op_unary(const blk *B, op_kind op, reg *u, double c) {
   default: break;
   }
   chain(B, u, fv, d1, d2);
+  return bad;
 }
 
 /* Binary operations, result into register d which is one of the operands (a or b). Each
@@ -908,9 +952,11 @@ static void op_const_linear(const blk *B, op_kind op, reg *u, double c) {
   }
 }
 
-/* One instruction over the block of B->m points starting at point i0. */
-static inline void exec_instr(const blk *B, reg *regs, const instr *in, const double *x,
-                              size_t i0) {
+/* One instruction over the block of B->m points starting at point i0. Returns the index
+ * in the block of the first point whose sin/cos argument is beyond the kernel's domain,
+ * with that argument in *arg, or B->m. */
+static inline size_t exec_instr(const blk *B, reg *regs, const instr *in, const double *x,
+                                size_t i0, double *arg) {
   const size_t m = B->m;
   const int nv = B->nv, order = B->order;
   reg *d = &regs[in->dst];
@@ -934,14 +980,21 @@ static inline void exec_instr(const blk *B, reg *regs, const instr *in, const do
     op_const_linear(B, in->op, d, in->c);
     break;
   default:
-    op_unary(B, in->op, d, in->c);
-    break;
+    return op_unary(B, in->op, d, in->c, arg);
   }
+  return m;
 }
 
-void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
-                   double *h) {
-  if (!e || n == 0) return;
+/* " at x = ..." or " at (x, y) = (...)" for messages. */
+static void point_text(const cgd_expr *e, const double *pt, char *buf, size_t sz) {
+  if (e->nvars == 1) snprintf(buf, sz, " at x = %.17g", pt[0]);
+  else snprintf(buf, sz, " at (x, y) = (%.17g, %.17g)", pt[0], pt[1]);
+}
+
+int cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, double *g,
+                  double *h, cgd_error *err) {
+  if (!e || (n && !x)) return cgd_fail(err, CGD_EUSAGE, "cgd_expr_eval: NULL argument");
+  if (n == 0) return CGD_OK;
   const int nv = e->nvars, nh = nv * (nv + 1) / 2;
   const int order = h ? 2 : g ? 1 : 0;
   const size_t per_reg = 1 + (order >= 1 ? (size_t)nv : 0) + (order >= 2 ? (size_t)nh : 0);
@@ -968,10 +1021,23 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
       for (int s = 0; s < nh; s++) { regs[r].h[s] = p; p += bl; }
   }
 
+  /* The reported domain error is the first instruction failing at the lowest-numbered
+   * point, so the message does not depend on the block length either. */
+  size_t bad_pt = n;
+  const instr *bad_in = NULL;
+  double bad_arg = 0;
   for (size_t i0 = 0; i0 < n; i0 += bl) {
     const size_t m = n - i0 < bl ? n - i0 : bl;
     B.m = m;
-    for (size_t k = 0; k < e->ninstr; k++) exec_instr(&B, regs, &e->code[k], x, i0);
+    for (size_t k = 0; k < e->ninstr; k++) {
+      double arg;
+      const size_t j = exec_instr(&B, regs, &e->code[k], x, i0, &arg);
+      if (j < m && i0 + j < bad_pt) {
+        bad_pt = i0 + j;
+        bad_in = &e->code[k];
+        bad_arg = arg;
+      }
+    }
     const reg *r = &regs[0];
     if (f) memcpy(f + i0, r->v, m * sizeof(double));
     if (g)
@@ -987,6 +1053,13 @@ void cgd_expr_eval(const cgd_expr *e, size_t n, const double *x, double *f, doub
         }
       }
   }
+  if (bad_in) {
+    char at[96];
+    point_text(e, x + bad_pt * (size_t)nv, at, sizeof at);
+    return sincos_domain_fail(err, e->src, at, bad_in->op == I_SIN ? "sin" : "cos",
+                              bad_in->pos, bad_arg);
+  }
+  return CGD_OK;
 }
 
 /* --------------------------------------------------------------- domain checks */
@@ -1087,7 +1160,9 @@ static void diagnose(const cgd_expr *e, const double *x, int order, char *buf, s
       ok_before = reg_finite(&B, &regs[in->dst]);
       u = regs[in->dst].v[0];
     }
-    exec_instr(&B, regs, in, x, 0);
+    double arg;
+    /* no sin/cos argument is beyond the domain here: cgd_expr_eval reported those first */
+    (void)exec_instr(&B, regs, in, x, 0, &arg);
     if (ok_before && !reg_finite(&B, &regs[in->dst])) {
       char what[300];
       const int value_ok = isfinite(regs[in->dst].v[0]);
@@ -1108,7 +1183,9 @@ int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int deri
   double f[CHUNK], g[2 * CHUNK];
   for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
     const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
-    cgd_expr_eval(e, m, x + i0 * (size_t)nv, f, derivs ? g : NULL, NULL);
+    /* a sin/cos argument beyond the kernel's domain is its own error (CGD_EDOMAIN) */
+    const int rc = cgd_expr_eval(e, m, x + i0 * (size_t)nv, f, derivs ? g : NULL, NULL, err);
+    if (rc) return rc;
     for (size_t j = 0; j < m; j++) {
       int ok = isfinite(f[j]);
       for (int a = 0; ok && derivs && a < nv; a++) ok = isfinite(g[j * (size_t)nv + a]);
@@ -1116,9 +1193,8 @@ int cgd_expr_check_finite(const cgd_expr *e, size_t n, const double *x, int deri
       const double *pt = x + (i0 + j) * (size_t)nv;
       char why_s[512], at[128];
       diagnose(e, pt, derivs ? 1 : 0, why_s, sizeof why_s);
-      if (nv == 1) snprintf(at, sizeof at, "x = %.17g", pt[0]);
-      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", pt[0], pt[1]);
-      return cgd_fail(err, CGD_EUSAGE, "expression '%s' is not defined at %s: %s", e->src, at,
+      point_text(e, pt, at, sizeof at);
+      return cgd_fail(err, CGD_EUSAGE, "expression '%s' is not defined%s: %s", e->src, at,
                       why_s);
     }
   }

@@ -236,12 +236,34 @@ typedef struct ms_ctx {
 
 /* ------------------------------------------------------------- f0 parts */
 
+/* An expression part (which: "f0" or "f1") over m points. Its CGD_EDOMAIN, a sin/cos
+ * argument beyond the kernel's 2^40, follows the built-ins' policy (beyond_range below):
+ * at a state that has run away (beyond CGD_MS_RUNAWAY) it is divergence, CGD_EDIVERGED. */
+static int expr_part(const ms_ctx *c, const char *which, const cgd_expr *e, size_t m,
+                     const double *x, double *f, double *g, double *h, cgd_error *err) {
+  cgd_error e2;
+  const int rc = cgd_expr_eval(e, m, x, f, g, h, &e2);
+  if (rc == CGD_OK) return CGD_OK;
+  if (rc != CGD_EDOMAIN) return cgd_fail(err, rc, "%s: %s", which, e2.msg);
+  /* the point the message names, the lowest-numbered one: the first refused on its own */
+  const size_t d = c->dim;
+  size_t j = 0;
+  double v;
+  while (j + 1 < m && cgd_expr_eval(e, 1, x + j * d, &v, NULL, NULL, NULL) == CGD_OK) j++;
+  const double *pt = x + j * d;
+  const double ax = d == 2 ? fmax(fabs(pt[0]), fabs(pt[1])) : fabs(pt[0]);
+  if (!(ax <= CGD_MS_RUNAWAY))
+    return cgd_fail(err, CGD_EDIVERGED, "%s: %s: the state ran away (|state| > 2^20)", which,
+                    e2.msg);
+  return cgd_fail(err, CGD_EDOMAIN, "%s: %s", which, e2.msg);
+}
+
 /* Overwrites f[m], g[m*dim], h[m*dim*dim] (each may be NULL). Cloned per ISA so the
  * loops run at the full vector width next to the sin/cos kernels; element-wise loops give the
  * same bits at every width. */
 __attribute__((target_clones("avx512f", "avx2", "default")))
-static void f0_block(const ms_ctx *c, size_t m, const double *restrict x, double *restrict f,
-                     double *restrict g, double *restrict h) {
+static int f0_block(const ms_ctx *c, size_t m, const double *restrict x, double *restrict f,
+                    double *restrict g, double *restrict h, cgd_error *err) {
   switch (c->k0) {
   case F0_QUADRATIC:
     if (f) for (size_t j = 0; j < m; j++) f[j] = 0.5 * x[j] * x[j];
@@ -294,9 +316,9 @@ static void f0_block(const ms_ctx *c, size_t m, const double *restrict x, double
       }
     break;
   case F0_EXPR:
-    cgd_expr_eval(c->e0, m, x, f, g, h);
-    break;
+    return expr_part(c, "f0", c->e0, m, x, f, g, h, err);
   }
+  return CGD_OK;
 }
 
 /* ------------------------------------------------------------- f1 parts */
@@ -396,7 +418,9 @@ static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
   case F1_EXPR: {
     const size_t d = c->dim;
     double tf[BLK], tg[2 * BLK], th[4 * BLK];
-    cgd_expr_eval(c->e1, m, x, f ? tf : NULL, g ? tg : NULL, h ? th : NULL);
+    const int rc = expr_part(c, "f1", c->e1, m, x, f ? tf : NULL, g ? tg : NULL,
+                             h ? th : NULL, err);
+    if (rc) return rc;
     if (f) for (size_t j = 0; j < m; j++) f[j] += tf[j];
     if (g) for (size_t j = 0; j < m * d; j++) g[j] += tg[j];
     if (h) for (size_t j = 0; j < m * d * d; j++) h[j] += th[j];
@@ -425,8 +449,8 @@ static int ms_eval(void *ctx, size_t n, const double *x, double *f, double *g, d
     const size_t m = n - i0 < BLK ? n - i0 : BLK;
     double *fb = f ? f + i0 : NULL, *gb = g ? g + i0 * d : NULL, *hb = h ? h + i0 * d * d : NULL;
     const int g0 = fused_g0(c, fb, gb, hb);
-    if (!g0) f0_block(c, m, x + i0 * d, fb, gb, hb);
-    const int rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, g0, err);
+    int rc = g0 ? CGD_OK : f0_block(c, m, x + i0 * d, fb, gb, hb, err);
+    if (!rc) rc = f1_block_acc(c, m, x + i0 * d, fb, gb, hb, g0, err);
     if (rc) return rc;
   }
   return CGD_OK;
@@ -436,8 +460,7 @@ static int ms_eval_f0(void *ctx, size_t n, const double *x, double *f, double *g
                       cgd_error *err) {
   const ms_ctx *c = ctx;
   if (n && !x) return cgd_fail(err, CGD_EUSAGE, "multiscale eval_f0: x is NULL");
-  f0_block(c, n, x, f, g, h);
-  return CGD_OK;
+  return f0_block(c, n, x, f, g, h, err);
 }
 
 static int ms_eval_f1(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
@@ -554,6 +577,8 @@ static int parse_part(const cgd_ms_spec *spec, const char *which, const char *sr
   int rc = cgd_expr_parse(src, nvars, names, vals, np, out, &e2);
   free(names);
   free(vals);
+  if (rc == CGD_EDOMAIN) /* it parsed: a constant sin/cos argument beyond 2^40 */
+    return cgd_fail(err, rc, "%s: %s", which, e2.msg);
   if (rc) {
     const char *list = !strcmp(which, "f0") ? "quadratic quartic tilted doublewell matyas"
                                             : "sin negcos quasi madeup sincos2d none";

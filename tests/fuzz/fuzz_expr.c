@@ -26,9 +26,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     double x[2 * N] = {0.37, -0.2, 0, 0, -1.5, 1.5, 1e-320, -1e-320, 1e300, -1e300,
                        INFINITY, NAN, 3.14159, 2.71828, -7, 7, 0.5, 1e-6, 1e6, -1e6, 42, -42};
     double f[N], g[2 * N], h[4 * N];
-    cgd_expr_eval(e, N, x, f, g, h);
-    cgd_expr_eval(e, N, x, f, NULL, NULL);
-    cgd_expr_eval(e, 3, x + 2 * nvars, NULL, g, NULL);
+    /* the status (CGD_EDOMAIN for a sin/cos argument beyond 2^40) is not a finding */
+    (void)cgd_expr_eval(e, N, x, f, g, h, &err);
+    (void)cgd_expr_eval(e, N, x, f, NULL, NULL, NULL);
+    (void)cgd_expr_eval(e, 3, x + 2 * nvars, NULL, g, NULL, &err);
     (void)cgd_expr_check_finite(e, N, x, 1, &err);
     (void)cgd_expr_uses_y(e);
     cgd_expr_free(e);
