@@ -10,7 +10,10 @@
 # last bit, hence other chaotic trajectories); the MLP cases are the original recordings.
 # The expression case (ens-expr) was re-recorded once more when expressions moved from
 # glibc's sin/cos to the same deterministic kernel (the same kind of last-bit change; its
-# statistics agree with the former recording within seed-to-seed scatter).
+# statistics agree with the former recording within seed-to-seed scatter). The ensembles'
+# trace.csv sums were re-recorded when the trace moments moved to per-chunk partials
+# (8-lane sums, chunk variances combined by the parallel-axis rule: the last bits of
+# f_mean, x_mean, x_std; states, histograms and summaries unchanged).
 #
 #   tests/golden.sh            check (through ctest: CGD_BUILD_DIR, CGD_AIRFOIL set)
 #   tests/golden.sh --record   re-record (only for a deliberate change of numerics, which
