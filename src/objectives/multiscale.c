@@ -101,9 +101,9 @@ __attribute__((target("avx512f"))) static size_t trig_avx512(size_t m, const dou
 typedef struct per_coef {
   double af, dh;
   int sf, sg, sh;
-  /* gradient-only requests: 0 adds into g; 1 (quadratic f0) and 2 (quartic f0) write
-   * g = f0'(x) + F in the same pass, f0' = x or (x·x)·x as f0_block forms it, so the
-   * bits are those of f0_block followed by the add */
+  /* requests without h: 0 adds into f and g; 1 (quadratic f0) and 2 (quartic f0) write
+   * g = f0'(x) + G and f = f0(x) + af·F in the same pass, f0 and f0' formed as f0_block
+   * forms them, so the bits are those of f0_block followed by the adds */
   int g0;
 } per_coef;
 
@@ -120,7 +120,11 @@ static size_t per_scalar(size_t m, const double *x, double eps, const per_coef *
     const int bad = cgd_vm_sincos1(x[j] * inv, both || k->sg ? &sv : NULL,
                                    both || !k->sg ? &cv : NULL);
     if (bad && first == m) first = j;
-    if (f) f[j] += k->af * (k->sf ? sv : cv);
+    if (f) {
+      const double f0 = k->g0 == 0 ? f[j] : k->g0 == 1 ? 0.5 * x[j] * x[j]
+                                                     : 0.25 * ((x[j] * x[j]) * (x[j] * x[j]));
+      f[j] = f0 + k->af * (k->sf ? sv : cv);
+    }
     if (g) {
       const double g0 = k->g0 == 0 ? g[j] : k->g0 == 1 ? x[j] : (x[j] * x[j]) * x[j];
       g[j] = g0 + (k->sg ? sv : cv);
@@ -157,11 +161,21 @@ static size_t per_scalar(size_t m, const double *x, double eps, const per_coef *
     /* g's base per point: what is in g, x, or x³ (k->g0) */                                \
     PER_G(VT, W, LOADU, STOREU, ADD, MUL, SIN, COS)                                         \
   } else {                                                                                  \
+    const VT half = SET1(0.5), quarter = SET1(0.25);                                        \
     for (; j + W <= m; j += W) {                                                            \
       VT sv, cv;                                                                            \
-      SINCOS(MUL(LOADU(x + j), vinv), &sv, &cv, &bad);                                      \
-      if (f) STOREU(f + j, ADD(LOADU(f + j), MUL(vaf, k->sf ? sv : cv)));                   \
-      if (g) STOREU(g + j, ADD(LOADU(g + j), k->sg ? sv : cv));                             \
+      const VT xv = LOADU(x + j);                                                           \
+      SINCOS(MUL(xv, vinv), &sv, &cv, &bad);                                                \
+      if (f) {                                                                              \
+        const VT f0 = k->g0 == 0   ? LOADU(f + j)                                           \
+                      : k->g0 == 1 ? MUL(MUL(half, xv), xv)                                 \
+                                   : MUL(quarter, MUL(MUL(xv, xv), MUL(xv, xv)));           \
+        STOREU(f + j, ADD(f0, MUL(vaf, k->sf ? sv : cv)));                                  \
+      }                                                                                     \
+      if (g) {                                                                              \
+        const VT g0 = k->g0 == 0 ? LOADU(g + j) : k->g0 == 1 ? xv : MUL(MUL(xv, xv), xv);   \
+        STOREU(g + j, ADD(g0, k->sg ? sv : cv));                                            \
+      }                                                                                     \
       if (h) STOREU(h + j, ADD(LOADU(h + j), DIV(k->sh ? sv : cv, vdh)));                   \
     }                                                                                       \
   }                                                                                         \
@@ -346,8 +360,8 @@ static int beyond_range(cgd_error *err, const char *phase, double arg, const dou
 }
 
 /* Adds f1 of m <= BLK points to f, g, h (each may be NULL); CGD_EDOMAIN (with err filled)
- * if a phase is beyond CGD_VMATH_MAX_ARG. g0 (from fused_g0) nonzero: g is not read but
- * written as f0' + f1', f0' formed in the sin/cos pass. */
+ * if a phase is beyond CGD_VMATH_MAX_ARG. g0 (from fused_g0) nonzero: f and g are not
+ * read but written as f0 + f1 and f0' + f1', f0 and f0' formed in the sin/cos pass. */
 static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
                         double *restrict f, double *restrict g, double *restrict h, int g0,
                         cgd_error *err) {
@@ -432,11 +446,13 @@ static int f1_block_acc(const ms_ctx *c, size_t m, const double *restrict x,
 
 /* ---------------------------------------------------------- evaluation */
 
-/* The hot path, a gradient-only step of the quadratic or quartic + sin or −cos: f0' is
- * formed inside the sin/cos pass (per_coef.g0: 1 quadratic, 2 quartic) instead of by a
- * pass of its own; 0 otherwise. */
+/* The hot paths, a gradient (every step) or value and gradient (a logged step) of the
+ * quadratic or quartic + sin or −cos: f0' and f0 are formed inside the sin/cos pass
+ * (per_coef.g0: 1 quadratic, 2 quartic) instead of by a pass of their own that the
+ * sin/cos pass then reads back; 0 otherwise. */
 static int fused_g0(const ms_ctx *c, const double *f, const double *g, const double *h) {
-  if (f || h || !g || (c->k1 != F1_SIN && c->k1 != F1_NEGCOS)) return 0;
+  (void)f;
+  if (h || !g || (c->k1 != F1_SIN && c->k1 != F1_NEGCOS)) return 0;
   return c->k0 == F0_QUADRATIC ? 1 : c->k0 == F0_QUARTIC ? 2 : 0;
 }
 
