@@ -202,6 +202,13 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
           if (st) bbad[b] = u + 1;
         }
         if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
+        /* A failed block may leave non-finite values in the slot's scratch (its diverged
+         * states, gradients). The next block of this slot starts with that scratch as its
+         * second buffer (or, for a shorter last block, overlapping it): a map that then
+         * fails inside its own evaluation (CGD_EDIVERGED of a state that ran away) without
+         * writing would look advanced, and its block would get the stale states. Zeroed,
+         * as calloc left it; once per failure. */
+        if (st && track) memset(sc, 0, per_state * (n < B ? n : B) * sizeof *sc);
         bstat[b] = st;
       }
     }
