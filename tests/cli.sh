@@ -150,10 +150,14 @@ expect_exit 2 "bad --x0" "$T" --f0 quartic --x0 uniform:1 --iters 10 --out "$W/e
 expect_exit 2 "2-D point for a 1-D objective" "$T" --f0 quartic --x0 0.1,0.2 --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "bad --hist-at" "$T" --f0 quartic --ensemble 10 --hist-at 10,x --iters 10 --out "$W/e" --no-plots
 expect_exit 5 "analytic divergence" "$T" --f0 quartic --f1 sin --lr 10 --x0 3 --iters 100 --out "$W/e5" --no-plots
+# the state ran away, met at an observed step (an orbit observes every one): the summary
+# says where all the same
+grep -q '"diverged_step": [0-9]' "$W/e5/summary.json" && ok || bad "analytic divergence: summary lacks the step"
 # the same run written as an expression: its sin argument leaves 2^40 at a state that ran
 # away, which is divergence as for the built-in, not a domain error
 expect_exit 5 "expression divergence" "$T" --f0 'x^4/4' --f1 'eps*sin(x/eps)' --eps 1e-6 --lr 10 --x0 3 --iters 100 --out "$W/e5x" --no-plots
 grep -q "argument of sin at column 5 .*2^40.*the state ran away" "$W/err" && ok || bad "expression divergence: message lacks the sin argument and the run-away state ($(head -c 300 "$W/err"))"
+grep -q '"diverged_step": [0-9]' "$W/e5x/summary.json" && ok || bad "expression divergence: summary lacks the step"
 
 
 # ---- the one pipeline: plots last and never fatal, every kind compares, option kinds

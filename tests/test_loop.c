@@ -322,6 +322,36 @@ START_TEST(failed_map_evaluation_is_not_a_step) {
 }
 END_TEST
 
+/* The objective's own divergence (CGD_EDIVERGED from its evaluation: a multiscale state
+ * that ran away) has a step too, whether the loop meets it at an observed step or inside a
+ * run of unobserved ones. GD with lr 3 on ∇f = x: x_t = (−2)^t, beyond 10⁶ from t = 20. */
+START_TEST(objective_divergence_has_a_step) {
+  cgd_objective o;
+  memset(&o, 0, sizeof o);
+  strcpy(o.name, "runaway");
+  o.dim = 1;
+  o.eval = runaway_eval;
+  o.reentrant = 1;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 3.0};
+  for (int observed = 0; observed <= 1; observed++) {
+    cgd_map *m;
+    ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+    double x = 1.0;
+    obs_state s = {0};
+    /* every step observed, or only t = 0, 3, 6, ... (20 is not: met in a block's run) */
+    cgd_observer ob = {.user = &s, .observe = count_obs, .wants = observed ? NULL : every_third};
+    cgd_loop_opts lo = {.iters = 100, .loss_limit = 1e300};
+    cgd_loop_result r;
+    ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
+    ck_assert_msg(strstr(err.msg, "ran away"), "%s", err.msg);
+    ck_assert_msg(r.bad_step >= 20 && r.bad_step <= 21, "observed %d: bad step %lld", observed,
+                  (long long)r.bad_step);
+    cgd_map_free(m);
+  }
+}
+END_TEST
+
 /* The objective contract (objective.h): 4096 identical states stepped with two threads must
  * stay identical, and equal to one state stepped alone. The MLP keeps its scratch in the
  * model, so it declares itself non-reentrant and the loop steps its blocks one at a time;
@@ -444,6 +474,7 @@ int main(void) {
   tcase_add_test(tc, ensemble_independent_of_blocks_and_threads);
   tcase_add_test(tc, hooks_see_before_after_and_chunks);
   tcase_add_test(tc, failed_map_evaluation_is_not_a_step);
+  tcase_add_test(tc, objective_divergence_has_a_step);
   tcase_add_test(tc, identical_states_stay_identical);
   tcase_add_test(tc, momentum_maps_match_recursions);
   tcase_add_test(tc, maps_reject_bad_settings);

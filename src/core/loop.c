@@ -151,7 +151,12 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
     uint64_t len = 1; /* steps this pass advances every block */
     if (observed) {
       bad_at bad;
-      if ((rc = eval_observed(obj, obs, t, o->loss_limit, n, dim, x, f, g, &bad, err))) break;
+      if ((rc = eval_observed(obj, obs, t, o->loss_limit, n, dim, x, f, g, &bad, err))) {
+        /* the objective's own divergence (a multiscale state that ran away) has a step
+         * here too, as when a block meets it: summary.json says where */
+        if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)t;
+        break;
+      }
       /* The observer sees a bad step too, so the trace ends on the row that diverged. */
       if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
       if ((rc = check_observed(o, t, dim, &bad, n, f, g, err))) {
