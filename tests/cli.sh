@@ -158,6 +158,16 @@ grep -q '"diverged_step": [0-9]' "$W/e5/summary.json" && ok || bad "analytic div
 expect_exit 5 "expression divergence" "$T" --f0 'x^4/4' --f1 'eps*sin(x/eps)' --eps 1e-6 --lr 10 --x0 3 --iters 100 --out "$W/e5x" --no-plots
 grep -q "argument of sin at column 5 .*2^40.*the state ran away" "$W/err" && ok || bad "expression divergence: message lacks the sin argument and the run-away state ($(head -c 300 "$W/err"))"
 grep -q '"diverged_step": [0-9]' "$W/e5x/summary.json" && ok || bad "expression divergence: summary lacks the step"
+# Blocks failing two ways at one step (128 blocks of 2048 on 64 slots): from x0 ~ 1e-90,
+# one step at lr 1e280 takes most particles to |x| ~ 1e10 (their next step overflows to
+# -inf: the map's own check), the tail beyond 2^40 (the gaussian map's evaluation of f0's
+# sin fails: ran away). A block whose evaluation failed has not stepped even when the
+# block before it on its slot left -inf in the shared second buffer: it once got that
+# block's states, and the crossings of x = 0 then evaluated f0 at its run-away states
+# (exit 1, "out of memory tracking crossings", no summary).
+expect_exit 5 "divergence of two kinds in one step" "$T" --f0 'x^4/4+1e-300*sin(x)' --f1 none \
+  --map gaussian --ensemble 262144 --lr 1e280 --x0 normal:0,1.27e-90 --iters 20 --out "$W/e5b" --no-plots
+jq -e '.status == "diverged" and .diverged_step == 2' "$W/e5b/summary.json" >/dev/null && ok || bad "divergence of two kinds: summary ($(head -c 300 "$W/err"))"
 
 
 # ---- the one pipeline: plots last and never fatal, every kind compares, option kinds
