@@ -149,11 +149,32 @@ expect_exit 2 "--compare-map on a single orbit" "$T" --f0 quartic --compare-map 
 expect_exit 2 "bad --x0" "$T" --f0 quartic --x0 uniform:1 --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "2-D point for a 1-D objective" "$T" --f0 quartic --x0 0.1,0.2 --iters 10 --out "$W/e" --no-plots
 expect_exit 2 "bad --hist-at" "$T" --f0 quartic --ensemble 10 --hist-at 10,x --iters 10 --out "$W/e" --no-plots
+# The initial states: an error of the objective anywhere in the ensemble (here a state
+# beyond the sin/cos range, 1 in 2200, that ran away) comes before a value that is not
+# defined (log of a negative number: nearly every particle), as when all were evaluated at
+# once; not only when it falls in the first cache-sized chunk
+expect_exit 5 "initial states: the objective's error first" "$T" --f0 'log(1000-x)' --f1 sin \
+  --ensemble 20000 --x0 uniform:-2,1100000.5 --hist-range -1,1 --iters 10 --out "$W/e" --no-plots
+grep -q "the state ran away" "$W/err" && ok || bad "initial states: message ($(head -c 300 "$W/err"))"
 expect_exit 5 "analytic divergence" "$T" --f0 quartic --f1 sin --lr 10 --x0 3 --iters 100 --out "$W/e5" --no-plots
+# the state ran away, met at an observed step (an orbit observes every one): the summary
+# says where all the same
+grep -q '"diverged_step": [0-9]' "$W/e5/summary.json" && ok || bad "analytic divergence: summary lacks the step"
 # the same run written as an expression: its sin argument leaves 2^40 at a state that ran
 # away, which is divergence as for the built-in, not a domain error
 expect_exit 5 "expression divergence" "$T" --f0 'x^4/4' --f1 'eps*sin(x/eps)' --eps 1e-6 --lr 10 --x0 3 --iters 100 --out "$W/e5x" --no-plots
 grep -q "argument of sin at column 5 .*2^40.*the state ran away" "$W/err" && ok || bad "expression divergence: message lacks the sin argument and the run-away state ($(head -c 300 "$W/err"))"
+grep -q '"diverged_step": [0-9]' "$W/e5x/summary.json" && ok || bad "expression divergence: summary lacks the step"
+# Blocks failing two ways at one step (128 blocks of 2048 on 64 slots): from x0 ~ 1e-90,
+# one step at lr 1e280 takes most particles to |x| ~ 1e10 (their next step overflows to
+# -inf: the map's own check), the tail beyond 2^40 (the gaussian map's evaluation of f0's
+# sin fails: ran away). A block whose evaluation failed has not stepped even when the
+# block before it on its slot left -inf in the shared second buffer: it once got that
+# block's states, and the crossings of x = 0 then evaluated f0 at its run-away states
+# (exit 1, "out of memory tracking crossings", no summary).
+expect_exit 5 "divergence of two kinds in one step" "$T" --f0 'x^4/4+1e-300*sin(x)' --f1 none \
+  --map gaussian --ensemble 262144 --lr 1e280 --x0 normal:0,1.27e-90 --iters 20 --out "$W/e5b" --no-plots
+jq -e '.status == "diverged" and .diverged_step == 2' "$W/e5b/summary.json" >/dev/null && ok || bad "divergence of two kinds: summary ($(head -c 300 "$W/err"))"
 
 
 # ---- the one pipeline: plots last and never fatal, every kind compares, option kinds

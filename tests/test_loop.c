@@ -251,6 +251,107 @@ START_TEST(hooks_see_before_after_and_chunks) {
 }
 END_TEST
 
+/* A map that fails inside its own evaluation (NAG-SC evaluates f at its look-ahead y) has
+ * not advanced its states, even when that failure is CGD_EDIVERGED (a multiscale state
+ * that ran away) and the block's second buffer still holds non-finite states that the
+ * previous block of the same slot left there when it diverged. Objective: ∇f = x, except
+ * +∞ at x = 7; CGD_EDIVERGED for any |x| > 10⁶. */
+static int runaway_eval(void *ctx, size_t n, const double *x, double *f, double *g, double *h,
+                        cgd_error *err) {
+  (void)ctx, (void)h;
+  for (size_t i = 0; i < n; i++)
+    if (fabs(x[i]) > 1e6)
+      return cgd_fail(err, CGD_EDIVERGED, "state %zu ran away", i);
+  for (size_t i = 0; i < n; i++) {
+    if (f) f[i] = 0.5 * x[i] * x[i];
+    if (g) g[i] = x[i] == 7.0 ? INFINITY : x[i];
+  }
+  return CGD_OK;
+}
+
+typedef struct { size_t i0; int calls; int nonfinite; } stale_state;
+
+static void stale_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
+                        const double *xo, const double *xn) {
+  stale_state *s = u;
+  (void)slot, (void)t, (void)xo;
+  if (i0 != s->i0) return; /* only the block whose map failed in its evaluation */
+  s->calls++;
+  for (size_t k = 0; k < nb; k++) s->nonfinite |= !isfinite(xn[k]);
+}
+
+static int never(void *user, uint64_t t) { (void)user, (void)t; return 0; }
+
+START_TEST(failed_map_evaluation_is_not_a_step) {
+  /* blocks of 4: 65 blocks on 64 slots, so slot 0 runs block 0, then block 64 */
+  const size_t B = 4, n = 65 * B, i64 = 64 * B;
+  for (int threads = 1; threads <= 2; threads++) {
+    cgd_objective o;
+    memset(&o, 0, sizeof o);
+    strcpy(o.name, "runaway");
+    o.dim = 1;
+    o.eval = runaway_eval;
+    o.reentrant = 1;
+    cgd_map *m;
+    cgd_error err;
+    cgd_map_opts mo = {.kind = CGD_MAP_NAGSC, .lr = 0.1, .mu = 1};
+    ck_assert_int_eq(cgd_map_create(&mo, &o, n, &m, &err), CGD_OK);
+    double *x = malloc(n * sizeof *x);
+    for (size_t i = 0; i < n; i++) x[i] = 0.5;
+    x[0] = 7.0;   /* block 0: its step 0 -> 1 makes state 0 −∞ (the map's own check) */
+    x[i64] = 1e7; /* block 64: the map's evaluation at y fails before it writes anything */
+    stale_state s = {.i0 = i64};
+    omp_set_num_threads(threads);
+    /* step 0 is not observed: the blocks meet their failures inside the map */
+    cgd_observer ob = {.user = &s, .wants = never, .block_done = stale_block};
+    cgd_loop_opts lo = {.iters = 10, .loss_limit = 1e12, .block = B};
+    cgd_loop_result r;
+    ck_assert_int_eq(cgd_loop_run(&lo, &o, m, n, x, &ob, &r, &err), CGD_EDIVERGED);
+    /* the first failure in step order, then block order: block 0's non-finite state */
+    ck_assert_int_eq(r.bad_step, 1);
+    ck_assert_msg(strstr(err.msg, "non-finite (states 0..3)"), "%s", err.msg);
+    ck_assert(isinf(x[0]));
+    /* block 64 did not step: no block_done, and its states are those of step 0 */
+    ck_assert_int_eq(s.calls, 0);
+    ck_assert_int_eq(s.nonfinite, 0);
+    ck_assert_double_eq(x[i64], 1e7);
+    for (size_t k = 1; k < B; k++) ck_assert_double_eq(x[i64 + k], 0.5);
+    cgd_map_free(m);
+    free(x);
+  }
+}
+END_TEST
+
+/* The objective's own divergence (CGD_EDIVERGED from its evaluation: a multiscale state
+ * that ran away) has a step too, whether the loop meets it at an observed step or inside a
+ * run of unobserved ones. GD with lr 3 on ∇f = x: x_t = (−2)^t, beyond 10⁶ from t = 20. */
+START_TEST(objective_divergence_has_a_step) {
+  cgd_objective o;
+  memset(&o, 0, sizeof o);
+  strcpy(o.name, "runaway");
+  o.dim = 1;
+  o.eval = runaway_eval;
+  o.reentrant = 1;
+  cgd_error err;
+  cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 3.0};
+  for (int observed = 0; observed <= 1; observed++) {
+    cgd_map *m;
+    ck_assert_int_eq(cgd_map_create(&mo, &o, 1, &m, &err), CGD_OK);
+    double x = 1.0;
+    obs_state s = {0};
+    /* every step observed, or only t = 0, 3, 6, ... (20 is not: met in a block's run) */
+    cgd_observer ob = {.user = &s, .observe = count_obs, .wants = observed ? NULL : every_third};
+    cgd_loop_opts lo = {.iters = 100, .loss_limit = 1e300};
+    cgd_loop_result r;
+    ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
+    ck_assert_msg(strstr(err.msg, "ran away"), "%s", err.msg);
+    ck_assert_msg(r.bad_step >= 20 && r.bad_step <= 21, "observed %d: bad step %lld", observed,
+                  (long long)r.bad_step);
+    cgd_map_free(m);
+  }
+}
+END_TEST
+
 /* The objective contract (objective.h): 4096 identical states stepped with two threads must
  * stay identical, and equal to one state stepped alone. The MLP keeps its scratch in the
  * model, so it declares itself non-reentrant and the loop steps its blocks one at a time;
@@ -372,6 +473,8 @@ int main(void) {
   tcase_add_test(tc, interrupt_stops_cleanly);
   tcase_add_test(tc, ensemble_independent_of_blocks_and_threads);
   tcase_add_test(tc, hooks_see_before_after_and_chunks);
+  tcase_add_test(tc, failed_map_evaluation_is_not_a_step);
+  tcase_add_test(tc, objective_divergence_has_a_step);
   tcase_add_test(tc, identical_states_stay_identical);
   tcase_add_test(tc, momentum_maps_match_recursions);
   tcase_add_test(tc, maps_reject_bad_settings);

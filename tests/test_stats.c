@@ -58,11 +58,13 @@ END_TEST
  * the bin it opens, the next double below it to the previous bin; hi to the last bin. The
  * ranges are non-dyadic so that (v−lo)/w rounds across edges in both directions
  * (e.g. [-1.3, 2.9) with 7 bins rounds just-below-edge values up, with 8 bins rounds
- * edge 7 down; [0.3, 1.7) with 7 bins rounds edges 3..5 down). */
+ * edge 7 down; [0.3, 1.7) with 7 bins rounds edges 3..5 down). The last two ranges have
+ * bins narrower than 2^-1024 (subnormal widths, still distinct edges): 1/w is +inf there,
+ * so the estimate cannot be (v − lo)·(1/w). */
 START_TEST(test_hist_edges) {
-  const double los[] = {-1.3, -1.3, 0.3, 0.1, -3.3, -2.2};
-  const double his[] = {2.9, 2.9, 1.7, 0.7, 4.1, 0.35};
-  const size_t nbs[] = {7, 8, 7, 7, 7, 50};
+  const double los[] = {-1.3, -1.3, 0.3, 0.1, -3.3, -2.2, 0.0, -3e-308};
+  const double his[] = {2.9, 2.9, 1.7, 0.7, 4.1, 0.35, 1e-307, 2e-308};
+  const size_t nbs[] = {7, 8, 7, 7, 7, 50, 100, 10};
   cgd_error err;
   for (size_t r = 0; r < sizeof los / sizeof los[0]; r++) {
     cgd_hist *h = NULL;
@@ -103,11 +105,11 @@ END_TEST
  * does: edges and their neighbours, hi, out of range, non-finite, random values, over
  * more than one chunk and with a stride; and leaves the moments alone. */
 START_TEST(test_hist_count_matches_add) {
-  const double los[] = {-1.3, 0.3, -2.2};
-  const double his[] = {2.9, 1.7, 0.35};
-  const size_t nbs[] = {8, 7, 50};
+  const double los[] = {-1.3, 0.3, -2.2, 0.0};
+  const double his[] = {2.9, 1.7, 0.35, 1e-307}; /* the last: subnormal bin widths */
+  const size_t nbs[] = {8, 7, 50, 100};
   cgd_error err;
-  for (size_t r = 0; r < 3; r++) {
+  for (size_t r = 0; r < sizeof los / sizeof los[0]; r++) {
     const double lo = los[r], hi = his[r], w = (hi - lo) / (double)nbs[r];
     enum { N = 1500 };
     double v[2 * N];

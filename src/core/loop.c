@@ -151,7 +151,12 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
     uint64_t len = 1; /* steps this pass advances every block */
     if (observed) {
       bad_at bad;
-      if ((rc = eval_observed(obj, obs, t, o->loss_limit, n, dim, x, f, g, &bad, err))) break;
+      if ((rc = eval_observed(obj, obs, t, o->loss_limit, n, dim, x, f, g, &bad, err))) {
+        /* the objective's own divergence (a multiscale state that ran away) has a step
+         * here too, as when a block meets it: summary.json says where */
+        if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)t;
+        break;
+      }
       /* The observer sees a bad step too, so the trace ends on the row that diverged. */
       if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
       if ((rc = check_observed(o, t, dim, &bad, n, f, g, err))) {
@@ -202,6 +207,13 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
           if (st) bbad[b] = u + 1;
         }
         if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
+        /* A failed block may leave non-finite values in the slot's scratch (its diverged
+         * states, gradients). The next block of this slot starts with that scratch as its
+         * second buffer (or, for a shorter last block, overlapping it): a map that then
+         * fails inside its own evaluation (CGD_EDIVERGED of a state that ran away) without
+         * writing would look advanced, and its block would get the stale states. Zeroed,
+         * as calloc left it; once per failure. */
+        if (st && track) memset(sc, 0, per_state * (n < B ? n : B) * sizeof *sc);
         bstat[b] = st;
       }
     }

@@ -29,9 +29,12 @@ static int check_range(const char *what, double lo, double hi, size_t nbins, cgd
 /* Bin of a finite v with lo <= v <= hi. The estimate (v − lo)·(1/w) can be off by one
  * unit next to an edge; stepping against the edges as the header defines them (lo + k·w,
  * computed the same way everywhere) makes membership exact, and clamping sends v == hi to
- * the last bin. (A multiplication rather than a division: the estimate need not be exact.) */
+ * the last bin. (A multiplication rather than a division: the estimate need not be exact.
+ * But 1/w is +inf for bins narrower than 2^-1024, which check_range allows: the estimate
+ * would be NaN or +inf, far more than one bin off, so such widths divide.) */
 static inline size_t bin_index(double v, double lo, double w, size_t nbins) {
-  double t = floor((v - lo) * (1.0 / w));
+  const double inv = 1.0 / w;
+  double t = floor(isinf(inv) ? (v - lo) / w : (v - lo) * inv);
   size_t k = t <= 0.0 ? 0 : (t >= (double)nbins ? nbins - 1 : (size_t)t);
   if (k > 0 && v < lo + (double)k * w) k--;
   else if (k + 1 < nbins && v >= lo + (double)(k + 1) * w) k++;
@@ -106,7 +109,9 @@ void cgd_hist_count(cgd_hist *h, const double *v, size_t n, size_t stride) {
   const double lo = h->lo, hi = h->hi;
   const size_t nb = h->nbins;
   const double w = (hi - lo) / (double)nb;
-  if (nb > INT32_MAX - 3) { /* codes are int32: a histogram this wide takes the one-pass path */
+  /* codes are int32: a histogram this wide takes the one-pass path; so do bins narrower
+   * than 2^-1024, whose 1/w (bin_codes' estimate) is +inf (bin_index divides there) */
+  if (nb > INT32_MAX - 3 || isinf(1.0 / w)) {
     uint64_t under = h->under, over = h->over, nonfin = h->nonfinite;
     for (size_t i = 0; i < n; i++) {
       double x = v[i * stride];

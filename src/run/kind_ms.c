@@ -327,29 +327,34 @@ static const char *short_name(const char *s) {
 /* f and ∇f must be defined where the user starts the run (--x0): otherwise the objective
  * is the mistake (exit 2), not a divergence of the dynamics. Evaluated in cache-sized
  * chunks (these kinds have dim ≤ 2): arrays for the whole ensemble were 16 bytes a
- * particle of fresh pages, a cost of the order of a step of the map. */
+ * particle of fresh pages, a cost of the order of a step of the map. The verdict is that
+ * of one evaluation of every state: an error of the objective in any chunk comes before
+ * the first state whose f or ∇f is not finite, so every chunk is evaluated first. */
 static int check_initial(cgd_run_ctx *r, cgd_error *err) {
   enum { CHUNK = 1024 };
   const size_t n = r->n, dim = r->dim;
   double f[CHUNK], g[2 * CHUNK];
+  size_t bad = n; /* the first state not defined */
+  double bad_f = 0;
   for (size_t i0 = 0; i0 < n; i0 += CHUNK) {
     const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
     const double *x = r->x + i0 * dim;
     int rc = r->obj->eval(r->obj->ctx, m, x, f, g, NULL, err);
     if (rc) return rc;
-    for (size_t j = 0; j < m; j++) {
+    for (size_t j = 0; j < m && bad == n; j++) {
       int ok = isfinite(f[j]);
       for (size_t a = 0; a < dim; a++) ok &= isfinite(g[j * dim + a]);
-      if (ok) continue;
-      char at[96];
-      if (dim == 1) snprintf(at, sizeof at, "x = %.17g", x[j]);
-      else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", x[j * 2], x[j * 2 + 1]);
-      return cgd_fail(err, CGD_EUSAGE, "f = %s + %s is not defined at the initial state %s "
-                      "(particle %zu of --x0 %s): f = %g", r->cfg->f0, r->cfg->f1, at, i0 + j,
-                      r->cfg->x0, f[j]);
+      if (!ok) bad = i0 + j, bad_f = f[j];
     }
   }
-  return CGD_OK;
+  if (bad == n) return CGD_OK;
+  const double *x = r->x + bad * dim;
+  char at[96];
+  if (dim == 1) snprintf(at, sizeof at, "x = %.17g", x[0]);
+  else snprintf(at, sizeof at, "(x, y) = (%.17g, %.17g)", x[0], x[1]);
+  return cgd_fail(err, CGD_EUSAGE, "f = %s + %s is not defined at the initial state %s "
+                  "(particle %zu of --x0 %s): f = %g", r->cfg->f0, r->cfg->f1, at, bad,
+                  r->cfg->x0, bad_f);
 }
 
 static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
