@@ -64,9 +64,17 @@ typedef struct ms_state {
   /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
    * bit 1: by overshoot of the macro map x − η f0'(x)) */
   unsigned char *crossed;
-  struct { double *x; size_t *idx; uint64_t *words; } cross[CGD_LOOP_SLOTS]; /* per slot */
+  /* per slot: the crossers' scratch, and the slot's first error (block_done cannot return
+   * one: it is reported at the end, the lowest slot's first, so the same for any thread
+   * count; per slot, so concurrent blocks never write the same field) */
+  struct {
+    double *x;
+    size_t *idx;
+    uint64_t *words;
+    int status;
+    cgd_error err;
+  } cross[CGD_LOOP_SLOTS];
   double max_move[CGD_LOOP_SLOTS]; /* largest |Δx| of the last step, per slot */
-  int status;                  /* first error inside block_done (allocation) */
   ens_part *part;              /* per chunk of CGD_LOOP_OBS_CHUNK particles (ensembles) */
   size_t nparts;
   struct cgd_distances final;  /* distances to Gibbs reported in the summary */
@@ -260,7 +268,8 @@ static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
     s->cross[slot].idx = malloc(nb * sizeof(size_t));
     s->cross[slot].words = malloc((nb + 63) / 64 * sizeof(uint64_t));
     if (!s->cross[slot].x || !s->cross[slot].idx || !s->cross[slot].words) {
-      s->status = CGD_ENOMEM;
+      s->cross[slot].status = cgd_fail(&s->cross[slot].err, CGD_ENOMEM,
+                                       "out of memory tracking crossings");
       return;
     }
   }
@@ -279,8 +288,12 @@ static void ens_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
       idx[nc++] = i;
     }
   cgd_error e;
-  if (s->obj->eval_f0(s->obj->ctx, nc, xs, NULL, g0, NULL, &e)) {
-    s->status = CGD_EINTERNAL;
+  const int rc = s->obj->eval_f0(s->obj->ctx, nc, xs, NULL, g0, NULL, &e);
+  if (rc) {
+    if (!s->cross[slot].status)
+      s->cross[slot].status = cgd_fail(&s->cross[slot].err, rc,
+                                       "crossings at step %llu: f0' of a crosser: %s",
+                                       (unsigned long long)(t + 1), e.msg);
     return;
   }
   const double lr = s->cfg->lr;
@@ -593,7 +606,8 @@ static void ms_trace_row(cgd_run_ctx *r, FILE *fp, uint64_t t, size_t n, const d
     for (size_t i0 = 0, c = 0; i0 < n; i0 += CGD_LOOP_OBS_CHUNK, c++)
       ms_trace_chunk(r, t, c, i0, n - i0 < CGD_LOOP_OBS_CHUNK ? n - i0 : CGD_LOOP_OBS_CHUNK,
                      x + i0 * dim, f + i0, g + i0 * dim);
-    moments_from_parts(r->ks, t, n, dim, &fm, m, v, &neg);
+    if (!moments_from_parts(r->ks, t, n, dim, &fm, m, v, &neg)) /* cannot happen: say so */
+      fm = m[0] = m[1] = v[0] = v[1] = NAN;
   }
   fprintf(fp, "%llu,%.17g,%.17g,%.17g", (unsigned long long)t, fm / (double)n, m[0], sqrt(v[0]));
   if (dim == 2) fprintf(fp, ",%.17g,%.17g", m[1], sqrt(v[1]));
@@ -768,7 +782,11 @@ static int ensemble_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   const cgd_run_config *c = r->cfg;
   int rc = cgd_outfile_commit(&s->hist, err);
   if (rc) return rc;
-  if (s->status) return cgd_fail(err, s->status, "out of memory tracking crossings");
+  for (size_t k = 0; k < CGD_LOOP_SLOTS; k++)
+    if (s->cross[k].status) {
+      *err = s->cross[k].err;
+      return s->cross[k].status;
+    }
   json_object_set_new(sum, "particles", json_integer((json_int_t)s->n));
   double max_move = 0;
   for (size_t k = 0; k < CGD_LOOP_SLOTS; k++) max_move = fmax(max_move, s->max_move[k]);
