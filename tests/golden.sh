@@ -13,10 +13,7 @@
 # statistics agree with the former recording within seed-to-seed scatter). The ensembles'
 # trace.csv sums were re-recorded when the trace moments moved to per-chunk partials
 # (8-lane sums, chunk variances combined by the parallel-axis rule: the last bits of
-# f_mean, x_mean, x_std; states, histograms and summaries unchanged). The two cases with
-# normal draws (ens-1d-gaussian: the Gaussian map; ens-expr: a normal --x0) were
-# re-recorded when the Box–Muller cosine moved from SLEEF's u35 sincos to the same kernel
-# (14.6% of normals change by <= 2 ulp).
+# f_mean, x_mean, x_std; states, histograms and summaries unchanged).
 #
 #   tests/golden.sh            check (through ctest: CGD_BUILD_DIR, CGD_AIRFOIL set)
 #   tests/golden.sh --record   re-record (only for a deliberate change of numerics, which
