@@ -280,18 +280,24 @@ static void stale_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
   for (size_t k = 0; k < nb; k++) s->nonfinite |= !isfinite(xn[k]);
 }
 
+/* runaway_eval as an objective: f = x²/2 (∇f = +∞ at x = 7), CGD_EDIVERGED beyond |x| = 1e6 */
+static cgd_objective runaway(void) {
+  cgd_objective o;
+  memset(&o, 0, sizeof o);
+  strcpy(o.name, "runaway");
+  o.dim = 1;
+  o.eval = runaway_eval;
+  o.reentrant = 1;
+  return o;
+}
+
 static int never(void *user, uint64_t t) { (void)user, (void)t; return 0; }
 
 START_TEST(failed_map_evaluation_is_not_a_step) {
   /* blocks of 4: 65 blocks on 64 slots, so slot 0 runs block 0, then block 64 */
   const size_t B = 4, n = 65 * B, i64 = 64 * B;
   for (int threads = 1; threads <= 2; threads++) {
-    cgd_objective o;
-    memset(&o, 0, sizeof o);
-    strcpy(o.name, "runaway");
-    o.dim = 1;
-    o.eval = runaway_eval;
-    o.reentrant = 1;
+    cgd_objective o = runaway();
     cgd_map *m;
     cgd_error err;
     cgd_map_opts mo = {.kind = CGD_MAP_NAGSC, .lr = 0.1, .mu = 1};
@@ -326,12 +332,7 @@ END_TEST
  * that ran away) has a step too, whether the loop meets it at an observed step or inside a
  * run of unobserved ones. GD with lr 3 on ∇f = x: x_t = (−2)^t, beyond 10⁶ from t = 20. */
 START_TEST(objective_divergence_has_a_step) {
-  cgd_objective o;
-  memset(&o, 0, sizeof o);
-  strcpy(o.name, "runaway");
-  o.dim = 1;
-  o.eval = runaway_eval;
-  o.reentrant = 1;
+  cgd_objective o = runaway();
   cgd_error err;
   cgd_map_opts mo = {.kind = CGD_MAP_GD, .lr = 3.0};
   for (int observed = 0; observed <= 1; observed++) {

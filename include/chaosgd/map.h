@@ -63,9 +63,13 @@ double *cgd_map_state(cgd_map *m, size_t *len);
  *
  * Fails with CGD_EDIVERGED ("diverged at step step+1: a state became non-finite ...")
  * when a new state is ±∞ or NaN; x_new holds the new states all the same, so a caller can
- * still look at the step that diverged. The test is folded into the update pass. */
+ * still look at the step that diverged. The test is folded into the update pass.
+ * *stepped (may be NULL) says whether x_new holds the states after the step: 1 on success
+ * and on that failure, 0 when the step failed before writing them (an error of the
+ * objective evaluated inside the map, which may itself be CGD_EDIVERGED: a state that ran
+ * away). */
 int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
                  const double *x, double *x_new, const double *g, double *scratch,
-                 cgd_error *err);
+                 int *stepped, cgd_error *err);
 
 #endif

@@ -126,9 +126,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   double *g = malloc(n * dim * sizeof *g);
   /* Per-slot scratch: slot s serves blocks s, s+nslots, ..., so no two threads share one
    * and the block split (hence every result) never depends on the thread count. */
-  /* zeroed: the second state buffer is tested for non-finite values after a failed step
-   * (did the map advance?), so it must not start as garbage */
-  double *scratch = calloc((per_state ? per_state : 1) * (n < B ? n : B) * nslots,
+  double *scratch = malloc((per_state ? per_state : 1) * (n < B ? n : B) * nslots *
                            sizeof *scratch);
   int *bstat = calloc(nblocks, sizeof *bstat);
   uint64_t *bbad = calloc(nblocks, sizeof *bbad);
@@ -194,12 +192,13 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             bbad[b] = u + 1;
             break;
           }
-          /* The map tests its new states itself (CGD_EDIVERGED, states advanced); the
-           * observer sees that step too. */
-          st = cgd_map_step(map, obj, u, i0, nb, cur, nxt, gb, sc, &berr[b]);
-          const int advanced = !st || (st == CGD_EDIVERGED && first_nonfinite(nxt, nb * dim) < nb * dim);
-          if (track && advanced) obs->block_done(obs->user, s, u, i0, nb, cur, nxt);
-          if (advanced && track) {
+          /* The map tests its new states itself (CGD_EDIVERGED with the step taken); the
+           * observer sees that step too. A step that failed before (the objective inside
+           * the map) is no step: the block keeps its states. */
+          int stepped;
+          st = cgd_map_step(map, obj, u, i0, nb, cur, nxt, gb, sc, &stepped, &berr[b]);
+          if (track && stepped) {
+            obs->block_done(obs->user, s, u, i0, nb, cur, nxt);
             double *tmp = cur;
             cur = nxt;
             nxt = tmp;
@@ -207,13 +206,6 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
           if (st) bbad[b] = u + 1;
         }
         if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
-        /* A failed block may leave non-finite values in the slot's scratch (its diverged
-         * states, gradients). The next block of this slot starts with that scratch as its
-         * second buffer (or, for a shorter last block, overlapping it): a map that then
-         * fails inside its own evaluation (CGD_EDIVERGED of a state that ran away) without
-         * writing would look advanced, and its block would get the stale states. Zeroed,
-         * as calloc left it; once per failure. */
-        if (st && track) memset(sc, 0, per_state * (n < B ? n : B) * sizeof *sc);
         bstat[b] = st;
       }
     }

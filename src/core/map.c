@@ -214,9 +214,10 @@ static int map_update(cgd_map *m, const cgd_objective *obj, uint64_t step, size_
 
 int cgd_map_step(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
                  const double *x, double *x_new, const double *g, double *scratch,
-                 cgd_error *err) {
+                 int *stepped, cgd_error *err) {
   uint64_t bad = 0;
   int rc = map_update(m, obj, step, i0, nb, x, x_new, g, scratch, &bad, err);
+  if (stepped) *stepped = !rc; /* map_update fails only before it writes x_new */
   if (rc || !(bad >> 63)) return rc;
   return cgd_fail(err, CGD_EDIVERGED,
                   "diverged at step %llu: a state became non-finite (states %zu..%zu)",
