@@ -507,36 +507,39 @@ CGD_CLONES static uint64_t count_neg(size_t m, const double *v, size_t stride) {
   return n;
 }
 
-/* Σ v[j·stride] (c = NAN) or Σ (v[j·stride] − c)² */
-CGD_CLONES static double lane_sum(size_t m, const double *v, size_t stride, double c) {
-  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-  const size_t m8 = m & ~(size_t)7;
-  const int sq = !isnan(c);
-  if (!sq && stride == 1) /* the common case, spelled out so that it vectorises */
-    for (size_t j = 0; j < m8; j += 8)
-      for (size_t k = 0; k < 8; k++) acc[k] += v[j + k];
-  else if (!sq)
-    for (size_t j = 0; j < m8; j += 8)
-      for (size_t k = 0; k < 8; k++) acc[k] += v[(j + k) * stride];
-  else if (stride == 1)
-    for (size_t j = 0; j < m8; j += 8)
-      for (size_t k = 0; k < 8; k++) {
-        const double d = v[j + k] - c;
-        acc[k] += d * d;
-      }
-  else
-    for (size_t j = 0; j < m8; j += 8)
-      for (size_t k = 0; k < 8; k++) {
-        const double d = v[(j + k) * stride] - c;
-        acc[k] += d * d;
-      }
-  double t = fold8(acc);
-  for (size_t j = m8; j < m; j++) {
-    const double d = sq ? v[j * stride] - c : v[j * stride];
-    t += sq ? d * d : d;
-  }
-  return t;
+/* Σ TERM over u = v[j·stride], j < m, in the lanes of fold8; the stride-1 loop spelled
+ * out so that it vectorises. */
+#define LANE_SUM(TERM)                                                                     \
+  double acc[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                               \
+  const size_t m8 = m & ~(size_t)7;                                                       \
+  if (stride == 1)                                                                        \
+    for (size_t j = 0; j < m8; j += 8)                                                    \
+      for (size_t k = 0; k < 8; k++) {                                                    \
+        const double u = v[j + k];                                                        \
+        acc[k] += (TERM);                                                                 \
+      }                                                                                   \
+  else                                                                                    \
+    for (size_t j = 0; j < m8; j += 8)                                                    \
+      for (size_t k = 0; k < 8; k++) {                                                    \
+        const double u = v[(j + k) * stride];                                             \
+        acc[k] += (TERM);                                                                 \
+      }                                                                                   \
+  double t = fold8(acc);                                                                  \
+  for (size_t j = m8; j < m; j++) {                                                       \
+    const double u = v[j * stride];                                                       \
+    t += (TERM);                                                                          \
+  }                                                                                       \
+  return t
+
+CGD_CLONES static double lane_sum(size_t m, const double *v, size_t stride) {
+  LANE_SUM(u);
 }
+
+/* Σ (v[j·stride] − c)² */
+CGD_CLONES static double lane_sq_dev(size_t m, const double *v, size_t stride, double c) {
+  LANE_SUM((u - c) * (u - c));
+}
+#undef LANE_SUM
 
 /* The trace row's moments of chunk c, while it is in cache: two passes over the chunk
  * (its mean, then the squared deviations from it) cost no pass over memory. */
@@ -548,11 +551,11 @@ static void ms_trace_chunk(cgd_run_ctx *r, uint64_t t, size_t c, size_t i0, size
   if (!s->part || c >= s->nparts || r->n == 1) return;
   ens_part *p = &s->part[c];
   p->m = m;
-  p->sf = lane_sum(m, f, 1, NAN);
+  p->sf = lane_sum(m, f, 1);
   p->neg = count_neg(m, x, dim);
   for (size_t a = 0; a < dim; a++) {
-    p->sx[a] = lane_sum(m, x + a, dim, NAN);
-    p->m2[a] = lane_sum(m, x + a, dim, p->sx[a] / (double)m);
+    p->sx[a] = lane_sum(m, x + a, dim);
+    p->m2[a] = lane_sq_dev(m, x + a, dim, p->sx[a] / (double)m);
   }
   p->step = t;
 }
