@@ -353,6 +353,15 @@ static int check_initial(cgd_run_ctx *r, cgd_error *err) {
     const size_t m = n - i0 < CHUNK ? n - i0 : CHUNK;
     const double *x = r->x + i0 * dim;
     int rc = r->obj->eval(r->obj->ctx, m, x, f, g, NULL, err);
+    /* a state so far out that the objective calls it run away (CGD_EDIVERGED) is, before
+     * any step, a point the user chose: a usage error like any other here (exit 2), not a
+     * divergence of the dynamics (exit 5, which promises a run directory) */
+    if (rc == CGD_EDIVERGED) {
+      char why[sizeof err->msg];
+      snprintf(why, sizeof why, "%s", err->msg);
+      return cgd_fail(err, CGD_EUSAGE, "--x0 %s: f cannot be evaluated at the initial states: %s",
+                      r->cfg->x0, why);
+    }
     if (rc) return rc;
     for (size_t j = 0; j < m && bad == n; j++) {
       int ok = isfinite(f[j]);
