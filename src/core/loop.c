@@ -1,21 +1,16 @@
 #include "chaosgd/loop.h"
 #include "clones.h"
+#include "finite.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Index of the first non-finite entry of v[0..len), or len. The common all-finite case is
- * one pass of integer and/add/or on the bits (an all-ones exponent plus one carries into
- * the sign bit), which vectorises; a floating-point test would be a serial chain. */
+/* Index of the first non-finite entry of v[0..len), or len: the common all-finite case
+ * in one vectorised pass (finite.h). */
 CGD_CLONES static size_t first_nonfinite(const double *v, size_t len) {
-  const uint64_t EXP = 0x7ff0000000000000ULL, ONE = 0x0010000000000000ULL;
   uint64_t bad = 0;
-  for (size_t k = 0; k < len; k++) {
-    uint64_t b;
-    memcpy(&b, &v[k], sizeof b);
-    bad |= (b & EXP) + ONE;
-  }
+  for (size_t k = 0; k < len; k++) bad |= cgd_nonfinite_bit(v[k]);
   if (!(bad >> 63)) return len;
   for (size_t k = 0; k < len; k++)
     if (!isfinite(v[k])) return k;

@@ -7,6 +7,7 @@
 
 #include "chaosgd/rng.h"
 #include "clones.h"
+#include "finite.h"
 
 struct cgd_map {
   cgd_map_opts o;
@@ -16,20 +17,11 @@ struct cgd_map {
   double *state; /* heavyball: v; nag-sc: y (n × dim); NULL otherwise */
 };
 
-/* Finiteness is folded into the update passes as integer bits: (b & EXP) + ONE carries
- * into the sign bit exactly when the exponent is all ones (±∞, NaN). OR-ing that over a
- * pass costs two integer operations per state in a loop that is bound by loads and
- * stores anyway, where a separate pass over the block cost as much as the update itself. */
-#define NF_EXP 0x7ff0000000000000ULL
-#define NF_ONE 0x0010000000000000ULL
+/* Finiteness is folded into the update passes (finite.h): two integer operations per
+ * state in a loop that is bound by loads and stores anyway, where a separate pass over the
+ * block cost as much as the update itself. */
 
-static inline uint64_t nonfinite_bit(double v) {
-  uint64_t b;
-  memcpy(&b, &v, sizeof b);
-  return (b & NF_EXP) + NF_ONE;
-}
-
-/* xn <- x − η g; returns the OR of nonfinite_bit over the new states. xn is x (in place)
+/* xn <- x − η g; returns the OR of cgd_nonfinite_bit over the new states. xn is x (in place)
  * or does not overlap it: two loops, each of which the compiler may vectorise without an
  * overlap test. A plain loop, not cblas_daxpy: OpenBLAS's daxpy uses FMA in its vector
  * body and not in its tail, so an element's rounding would depend on where a block
@@ -40,7 +32,7 @@ CGD_CLONES static uint64_t descend(size_t len, double lr, const double *restrict
   if (xn == x) {
     for (size_t k = 0; k < len; k++) {
       xn[k] -= lr * g[k];
-      bad |= nonfinite_bit(xn[k]);
+      bad |= cgd_nonfinite_bit(xn[k]);
     }
     return bad;
   }
@@ -48,7 +40,7 @@ CGD_CLONES static uint64_t descend(size_t len, double lr, const double *restrict
   double *restrict xw = xn;
   for (size_t k = 0; k < len; k++) {
     xw[k] = xo[k] - lr * g[k];
-    bad |= nonfinite_bit(xw[k]);
+    bad |= cgd_nonfinite_bit(xw[k]);
   }
   return bad;
 }
@@ -61,7 +53,7 @@ CGD_CLONES static uint64_t heavy_ball(size_t len, double lr, double gm, const do
     for (size_t k = 0; k < len; k++) {
       v[k] = gm * v[k] - lr * g[k];
       xn[k] += v[k];
-      bad |= nonfinite_bit(xn[k]);
+      bad |= cgd_nonfinite_bit(xn[k]);
     }
     return bad;
   }
@@ -70,15 +62,15 @@ CGD_CLONES static uint64_t heavy_ball(size_t len, double lr, double gm, const do
   for (size_t k = 0; k < len; k++) {
     v[k] = gm * v[k] - lr * g[k];
     xw[k] = xo[k] + v[k];
-    bad |= nonfinite_bit(xw[k]);
+    bad |= cgd_nonfinite_bit(xw[k]);
   }
   return bad;
 }
 
-/* OR of nonfinite_bit over v[0..len), for the maps whose update loop does not fold it. */
+/* OR of cgd_nonfinite_bit over v[0..len), for the maps whose update loop does not fold it. */
 CGD_CLONES static uint64_t nonfinite_bits(size_t len, const double *v) {
   uint64_t bad = 0;
-  for (size_t k = 0; k < len; k++) bad |= nonfinite_bit(v[k]);
+  for (size_t k = 0; k < len; k++) bad |= cgd_nonfinite_bit(v[k]);
   return bad;
 }
 
@@ -159,7 +151,7 @@ size_t cgd_map_scratch(const cgd_map *m) {
   }
 }
 
-/* The map's update proper; returns the OR of nonfinite_bit over the new states in *bad. */
+/* The map's update proper; returns the OR of cgd_nonfinite_bit over the new states in *bad. */
 static int map_update(cgd_map *m, const cgd_objective *obj, uint64_t step, size_t i0, size_t nb,
                       const double *x, double *xn, const double *g, double *scratch,
                       uint64_t *bad, cgd_error *err) {
