@@ -43,6 +43,11 @@
 #include "simd.h"
 
 #define L 8 /* rows per block */
+/* The vector paths keep their accumulators in arrays of vectors indexed by feature (or
+ * unit) with a compile-time bound; they stay in registers only if those loops are fully
+ * unrolled. -O3 does that by itself, -O2 (RelWithDebInfo) did not and the kernel ran 2x
+ * slower from memory, so the unrolling is asked for here, not left to the build type. */
+#define UNROLL _Pragma("GCC unroll 8")
 
 /* Scratch layout (64-byte aligned pieces):
  *   r[nb·8] | q[d·8] | c[H] | v[d] | acc[H·(d+1)·8] | mask[nb·H]
@@ -240,7 +245,7 @@ backward_tiles_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, si
       double *aa = acc + hp * stride, *ab = aa + stride;
       for (int sh = 0; sh < L; sh += 4) {
         __m256d Qa[DP], Qb[DP];
-        for (size_t j = 0; j < D; j++) {
+        UNROLL for (size_t j = 0; j < D; j++) {
           Qa[j] = _mm256_loadu_pd(aa + j * L + sh);
           Qb[j] = _mm256_loadu_pd(ab + j * L + sh);
         }
@@ -260,14 +265,14 @@ backward_tiles_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, si
           if (b + 1 < t1) ka = (mk[0] >> sh) & 15, kb = (mk[1] >> sh) & 15;
           Ma = _mm256_add_pd(Ma, ra);
           Mb = _mm256_add_pd(Mb, rb);
-          for (size_t j = 0; j < D; j++) {
+          UNROLL for (size_t j = 0; j < D; j++) {
             __m256d xj = _mm256_load_pd(xb + j * L);
             __asm__("" : "+x"(xj)); /* one load for both FMAs */
             Qa[j] = _mm256_fmadd_pd(ra, xj, Qa[j]);
             Qb[j] = _mm256_fmadd_pd(rb, xj, Qb[j]);
           }
         }
-        for (size_t j = 0; j < D; j++) {
+        UNROLL for (size_t j = 0; j < D; j++) {
           _mm256_storeu_pd(aa + j * L + sh, Qa[j]);
           _mm256_storeu_pd(ab + j * L + sh, Qb[j]);
         }
@@ -303,17 +308,17 @@ backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, siz
   __m256d M0 = zero, M1 = zero;
   if (D && D <= DM) {
     __m256d Q0[DM], Q1[DM];
-    for (size_t j = 0; j < D; j++) Q0[j] = Q1[j] = zero;
+    UNROLL for (size_t j = 0; j < D; j++) Q0[j] = Q1[j] = zero;
     for (size_t b = 0; b < nb; b++) {
       const double *xb = m->Xb + b * D * L;
       __m256d rm0, rm1;
       masked_r(S, H, b, h, &M0, &M1, &rm0, &rm1);
-      for (size_t j = 0; j < D; j++) {
+      UNROLL for (size_t j = 0; j < D; j++) {
         Q0[j] = _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L), Q0[j]);
         Q1[j] = _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4), Q1[j]);
       }
     }
-    for (size_t j = 0; j < D; j++) {
+    UNROLL for (size_t j = 0; j < D; j++) {
       store_lanes(lanes, Q0[j], Q1[j]);
       Qsum[j] = lane_sum(lanes);
     }
@@ -323,14 +328,14 @@ backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, siz
       const double *xb = m->Xb + b * d * L;
       __m256d rm0, rm1;
       masked_r(S, H, b, h, &M0, &M1, &rm0, &rm1);
-      for (size_t j = 0; j < d; j++) {
+      UNROLL for (size_t j = 0; j < d; j++) {
         _mm256_store_pd(q + j * L, _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L),
                                                    _mm256_load_pd(q + j * L)));
         _mm256_store_pd(q + j * L + 4, _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4),
                                                        _mm256_load_pd(q + j * L + 4)));
       }
     }
-    for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
+    UNROLL for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
   }
   store_lanes(lanes, M0, M1);
   return lane_sum(lanes);
@@ -360,11 +365,11 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
     for (; h + 4 <= H; h += 4) {
       const double *w = W1 + h * d;
       __m256d z[4][2];
-      for (int u = 0; u < 4; u++) z[u][0] = z[u][1] = _mm256_set1_pd(b1[h + (size_t)u]);
-      for (size_t j = 0; j < d; j++) {
+      UNROLL for (int u = 0; u < 4; u++) z[u][0] = z[u][1] = _mm256_set1_pd(b1[h + (size_t)u]);
+      UNROLL for (size_t j = 0; j < d; j++) {
         __m256d x0 = _mm256_load_pd(xb + j * L), x1 = _mm256_load_pd(xb + j * L + 4);
         __asm__("" : "+x"(x0), "+x"(x1)); /* one load each, not one per FMA */
-        for (int u = 0; u < 4; u++) {
+        UNROLL for (int u = 0; u < 4; u++) {
           const __m256d wu = _mm256_set1_pd(w[(size_t)u * d + j]);
           z[u][0] = _mm256_fmadd_pd(wu, x0, z[u][0]);
           z[u][1] = _mm256_fmadd_pd(wu, x1, z[u][1]);
@@ -379,7 +384,7 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
     for (; h < H; h++) {
       const __m256d bh = _mm256_set1_pd(b1[h]);
       __m256d z0 = bh, z1 = bh;
-      for (size_t j = 0; j < d; j++) {
+      UNROLL for (size_t j = 0; j < d; j++) {
         const __m256d w = _mm256_set1_pd(W1[h * d + j]);
         z0 = _mm256_fmadd_pd(w, _mm256_load_pd(xb + j * L), z0);
         z1 = _mm256_fmadd_pd(w, _mm256_load_pd(xb + j * L + 4), z1);
@@ -390,7 +395,7 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
         unit_out(z0, z1, c[h], S->mask + b * H + h, &a00, &a01);
     }
     __m256d y0 = _mm256_set1_pd(c0), y1 = y0;
-    for (size_t j = 0; j < d; j++) {
+    UNROLL for (size_t j = 0; j < d; j++) {
       const __m256d vj = _mm256_set1_pd(v[j]);
       y0 = _mm256_fmadd_pd(vj, _mm256_load_pd(xb + j * L), y0);
       y1 = _mm256_fmadd_pd(vj, _mm256_load_pd(xb + j * L + 4), y1);
@@ -407,7 +412,7 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
     if (grad) {
       R0 = _mm256_add_pd(R0, r0);
       R1 = _mm256_add_pd(R1, r1);
-      for (size_t j = 0; j < d; j++) {
+      UNROLL for (size_t j = 0; j < d; j++) {
         _mm256_store_pd(q + j * L,
                         _mm256_fmadd_pd(r0, _mm256_load_pd(xb + j * L), _mm256_load_pd(q + j * L)));
         _mm256_store_pd(q + j * L + 4, _mm256_fmadd_pd(r1, _mm256_load_pd(xb + j * L + 4),
@@ -424,7 +429,7 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
   double qs[64], Qs[64], *qsum = d <= 64 ? qs : malloc(2 * d * sizeof *qsum),
                          *Qsum = d <= 64 ? Qs : qsum + d;
   if (!qsum) return NAN;
-  for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
+  UNROLL for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
   grad[H * d + 2 * H] = s * R;
   /* Backward: per unit, masked sums over all blocks in block order; for D <= 6 the even
    * number of units first in L1 tiles (backward_tiles_avx2), the rest one by one. */
@@ -434,7 +439,7 @@ fused_avx2_body(const cgd_mlp *m, const double *theta, double *grad, fused_scrat
     backward_tiles_avx2(m, S, D, H2);
     for (; h0 < H2; h0++) {
       const double *a = S->acc + h0 * stride;
-      for (size_t j = 0; j < D; j++) Qsum[j] = lane_sum(a + j * L);
+      UNROLL for (size_t j = 0; j < D; j++) Qsum[j] = lane_sum(a + j * L);
       grad_unit(h0, d, theta, H, s, kappa, R, qsum, lane_sum(a + D * L), Qsum, grad);
     }
   }
@@ -484,7 +489,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
     __m512d a0 = zero, a1 = zero;
     for (size_t h = 0; h < H; h++) {
       __m512d z = _mm512_set1_pd(b1[h]);
-      for (size_t j = 0; j < d; j++)
+      UNROLL for (size_t j = 0; j < d; j++)
         z = _mm512_fmadd_pd(_mm512_set1_pd(W1[h * d + j]), _mm512_load_pd(xb + j * L), z);
       const __mmask8 neg = _mm512_cmp_pd_mask(z, zero, _CMP_LT_OQ);
       S->mask[b * H + h] = (uint8_t)neg;
@@ -495,7 +500,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
         a0 = _mm512_fmadd_pd(_mm512_set1_pd(c[h]), mz, a0);
     }
     __m512d y = _mm512_set1_pd(c0);
-    for (size_t j = 0; j < d; j++)
+    UNROLL for (size_t j = 0; j < d; j++)
       y = _mm512_fmadd_pd(_mm512_set1_pd(v[j]), _mm512_load_pd(xb + j * L), y);
     y = _mm512_add_pd(y, _mm512_add_pd(a0, a1));
     const __m512d r = _mm512_castsi512_pd(
@@ -505,7 +510,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
     sse = _mm512_fmadd_pd(r, r, sse);
     if (grad) {
       Rv = _mm512_add_pd(Rv, r);
-      for (size_t j = 0; j < d; j++)
+      UNROLL for (size_t j = 0; j < d; j++)
         _mm512_store_pd(q + j * L, _mm512_fmadd_pd(r, _mm512_load_pd(xb + j * L),
                                                    _mm512_load_pd(q + j * L)));
     }
@@ -519,7 +524,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
   double qs[64], Qs[128], *qsum = d <= 64 ? qs : malloc(3 * d * sizeof *qsum),
                           *Qsum = d <= 64 ? Qs : qsum + d;
   if (!qsum) return NAN;
-  for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
+  UNROLL for (size_t j = 0; j < d; j++) qsum[j] = lane_sum(q + j * L);
   grad[H * d + 2 * H] = s * R;
   /* Backward, two units per pass over the data (they share the loads of r and x). */
   enum { DM = 8 };
@@ -528,7 +533,7 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
     __m512d Ma = zero, Mb = zero;
     if (D && D <= DM) {
       __m512d Qa[DM], Qb[DM];
-      for (size_t j = 0; j < D; j++) Qa[j] = Qb[j] = zero;
+      UNROLL for (size_t j = 0; j < D; j++) Qa[j] = Qb[j] = zero;
       for (size_t b = 0; b < nb; b++) {
         const double *xb = m->Xb + b * D * L;
         const __m512d rv = _mm512_load_pd(S->r + b * L);
@@ -536,13 +541,13 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
         const __m512d rb = _mm512_maskz_mov_pd(two ? S->mask[b * H + h + 1] : 0, rv);
         Ma = _mm512_add_pd(Ma, ra);
         Mb = _mm512_add_pd(Mb, rb);
-        for (size_t j = 0; j < D; j++) {
+        UNROLL for (size_t j = 0; j < D; j++) {
           const __m512d xj = _mm512_load_pd(xb + j * L);
           Qa[j] = _mm512_fmadd_pd(ra, xj, Qa[j]);
           Qb[j] = _mm512_fmadd_pd(rb, xj, Qb[j]);
         }
       }
-      for (size_t j = 0; j < D; j++) {
+      UNROLL for (size_t j = 0; j < D; j++) {
         _mm512_storeu_pd(lanes, Qa[j]);
         Qsum[j] = lane_sum(lanes);
         _mm512_storeu_pd(lanes, Qb[j]);
@@ -562,11 +567,11 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
           const double *xb = m->Xb + b * d * L;
           const __m512d rm = _mm512_maskz_mov_pd(S->mask[b * H + u], _mm512_load_pd(S->r + b * L));
           M = _mm512_add_pd(M, rm);
-          for (size_t j = 0; j < d; j++)
+          UNROLL for (size_t j = 0; j < d; j++)
             _mm512_store_pd(q + j * L, _mm512_fmadd_pd(rm, _mm512_load_pd(xb + j * L),
                                                        _mm512_load_pd(q + j * L)));
         }
-        for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
+        UNROLL for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
         _mm512_storeu_pd(lanes, M);
         grad_unit(u, d, theta, H, s, kappa, R, qsum, lane_sum(lanes), Qsum, grad);
       }
