@@ -328,14 +328,14 @@ backward_unit_avx2(const cgd_mlp *m, const fused_scratch *S, const size_t D, siz
       const double *xb = m->Xb + b * d * L;
       __m256d rm0, rm1;
       masked_r(S, H, b, h, &M0, &M1, &rm0, &rm1);
-      UNROLL for (size_t j = 0; j < d; j++) {
+      for (size_t j = 0; j < d; j++) {
         _mm256_store_pd(q + j * L, _mm256_fmadd_pd(rm0, _mm256_load_pd(xb + j * L),
                                                    _mm256_load_pd(q + j * L)));
         _mm256_store_pd(q + j * L + 4, _mm256_fmadd_pd(rm1, _mm256_load_pd(xb + j * L + 4),
                                                        _mm256_load_pd(q + j * L + 4)));
       }
     }
-    UNROLL for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
+    for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
   }
   store_lanes(lanes, M0, M1);
   return lane_sum(lanes);
@@ -567,11 +567,11 @@ fused_avx512_body(const cgd_mlp *m, const double *theta, double *grad, fused_scr
           const double *xb = m->Xb + b * d * L;
           const __m512d rm = _mm512_maskz_mov_pd(S->mask[b * H + u], _mm512_load_pd(S->r + b * L));
           M = _mm512_add_pd(M, rm);
-          UNROLL for (size_t j = 0; j < d; j++)
+          for (size_t j = 0; j < d; j++)
             _mm512_store_pd(q + j * L, _mm512_fmadd_pd(rm, _mm512_load_pd(xb + j * L),
                                                        _mm512_load_pd(q + j * L)));
         }
-        UNROLL for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
+        for (size_t j = 0; j < d; j++) Qsum[j] = lane_sum(q + j * L);
         _mm512_storeu_pd(lanes, M);
         grad_unit(u, d, theta, H, s, kappa, R, qsum, lane_sum(lanes), Qsum, grad);
       }
