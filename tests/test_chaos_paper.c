@@ -171,6 +171,53 @@ START_TEST(quartic_negcos_orbit_diagram) {
 }
 END_TEST
 
+/* Rates whose orbits run away are rows of the diagram, not its failure: from x0 = 1 on
+ * x⁴/4 − ε cos(x/ε) the larger rates leave the objective's domain (|x| > 2²⁰, which it
+ * reports as CGD_EDIVERGED for the whole batch). Those rows are marked diverged with NaN
+ * points; the other rows are the bits a grid without the diverging rates gives, on any
+ * thread count. Another error of the objective (here x/ε beyond the sine kernel's 2⁴⁰)
+ * is the diagram's failure, with its own code and a message naming the rates. */
+START_TEST(orbit_diagram_rates_that_run_away) {
+  const double eps = 1e-3;
+  cgd_objective *o = mk("quartic", "negcos", eps, 1.0);
+  double et[40];
+  cgd_error err;
+  ck_assert_int_eq(cgd_grid(2 * eps, 5.0, 40, 0, et, &err), 0);
+  cgd_bif_spec b = {.etas = et, .n_eta = 40, .x0 = 1.0, .burn_in = 500, .steps = 1000,
+                    .keep = 16, .threads = 2};
+  cgd_bif_result *r, *r1;
+  ck_assert_msg(cgd_bifurcation(o, &b, &r, &err) == 0, "%s", err.msg);
+  size_t died = 0, first_dead = 40;
+  for (size_t i = 0; i < 40; i++)
+    if (r->diverged[i]) {
+      died++;
+      if (first_dead == 40) first_dead = i;
+      ck_assert(isnan(r->points[i * 16]) && isnan(r->lambda[i]));
+    }
+  ck_assert_uint_ge(died, 20);
+  ck_assert_uint_ge(first_dead, 1);
+  b.n_eta = first_dead; /* only the rates that stay bounded, on one thread */
+  b.threads = 1;
+  ck_assert_int_eq(cgd_bifurcation(o, &b, &r1, &err), 0);
+  for (size_t i = 0; i < first_dead; i++) {
+    ck_assert(!r1->diverged[i] && r1->period[i] == r->period[i]);
+    ck_assert(memcmp(&r1->lambda[i], &r->lambda[i], sizeof(double)) == 0);
+    ck_assert(memcmp(r1->points + i * 16, r->points + i * 16, 16 * sizeof(double)) == 0);
+  }
+  cgd_bif_result_free(r1);
+  cgd_bif_result_free(r);
+  cgd_objective_free(o);
+  /* ε = 1e-9 from x0 = 2000: x/ε = 2e12 is beyond the kernel's 2⁴⁰ at the first step */
+  o = mk("quartic", "negcos", 1e-9, 1.0);
+  b.x0 = 2000.0;
+  b.n_eta = 40;
+  ck_assert_int_eq(cgd_bifurcation(o, &b, &r, &err), CGD_EDOMAIN);
+  ck_assert_ptr_null(r);
+  ck_assert_msg(strstr(err.msg, "bifurcation, lr in [") != NULL, "%s", err.msg);
+  cgd_objective_free(o);
+}
+END_TEST
+
 /* Double well (k = 1) + ε sin(x/ε), ε = 1e-4, η = 0.05: a Li–Yorke witness on [0.5, 1.5]. */
 START_TEST(doublewell_liyorke_witness) {
   cgd_objective *o = mk("doublewell", "sin", 1e-4, 1.0);
@@ -227,6 +274,7 @@ int main(void) {
   tcase_add_test(tc, doublewell_quasi_m_theory);
   tcase_add_test(tc, matyas_sincos2d_norm_average);
   tcase_add_test(tc, quartic_negcos_orbit_diagram);
+  tcase_add_test(tc, orbit_diagram_rates_that_run_away);
   tcase_add_test(tc, doublewell_liyorke_witness);
   tcase_add_test(tc, doublewell_horizon);
   suite_add_tcase(s, tc);

@@ -166,24 +166,42 @@ void cgd_bif_result_free(cgd_bif_result *r) {
 
 #define CHUNK 16 /* η values per eval call: fixed, so results do not depend on threads */
 
+/* f' and f'' of a chunk's states. A rate whose orbit runs away is that row's result, not
+ * the diagram's failure: when the objective refuses the batch as run away
+ * (CGD_EDIVERGED, which names no lane), the live lanes are evaluated one by one, the ones
+ * it refuses are marked dead like a non-finite state (kept at 0 so the batch stays
+ * defined), and the batch is evaluated again. Lanes are independent, so this changes no
+ * other lane's values. Any other error is the diagram's, with its own code and message. */
+static int eval_chunk(const cgd_objective *obj, size_t m, double *x, double *g, double *h,
+                      int *dead, cgd_error *err) {
+  int rc = obj->eval(obj->ctx, m, x, NULL, g, h, err);
+  if (rc != CGD_EDIVERGED) return rc;
+  for (size_t j = 0; j < m; j++) {
+    if (dead[j]) continue;
+    rc = obj->eval(obj->ctx, 1, x + j, NULL, g + j, h + j, err);
+    if (rc == CGD_EDIVERGED) dead[j] = 1, x[j] = 0.0;
+    else if (rc) return rc;
+  }
+  return obj->eval(obj->ctx, m, x, NULL, g, h, err);
+}
+
 static int run_chunk(const cgd_objective *obj, const cgd_bif_spec *sp, size_t i0, size_t m,
-                     cgd_bif_result *r, size_t maxp, double tol) {
+                     cgd_bif_result *r, size_t maxp, double tol, cgd_error *err) {
   double x[CHUNK], g[CHUNK], h[CHUNK];
   cgd_orbit1d *o[CHUNK] = {0};
   int rc = CGD_OK;
-  cgd_error err;
   for (size_t j = 0; j < m && !rc; j++) {
     x[j] = sp->x0;
-    rc = cgd_orbit1d_create(sp->etas[i0 + j], sp->keep, sp->well_period, sp->well_offset, &o[j], &err);
+    rc = cgd_orbit1d_create(sp->etas[i0 + j], sp->keep, sp->well_period, sp->well_offset, &o[j], err);
   }
   int dead[CHUNK] = {0};
   for (size_t t = 0; t < sp->burn_in + sp->steps && !rc; t++) {
-    rc = obj->eval(obj->ctx, m, x, NULL, g, h, &err);
+    rc = eval_chunk(obj, m, x, g, h, dead, err);
     if (rc) break;
     for (size_t j = 0; j < m; j++) {
       if (dead[j]) continue;
       if (t >= sp->burn_in && cgd_orbit1d_push(o[j], x[j], h[j])) {
-        rc = CGD_ENOMEM;
+        rc = cgd_fail(err, CGD_ENOMEM, "out of memory for the orbit at lr = %g", sp->etas[i0 + j]);
         break;
       }
       x[j] -= sp->etas[i0 + j] * g[j]; /* x ← x − η f'(x) */
@@ -244,16 +262,25 @@ int cgd_bifurcation(const cgd_objective *obj, const cgd_bif_spec *sp, cgd_bif_re
     return cgd_fail(err, CGD_ENOMEM, "bifurcation: out of memory (%zu × %zu points)", n, K);
   }
   const size_t nchunks = (n + CHUNK - 1) / CHUNK;
-  int failed = 0;
+  size_t first_bad = nchunks;
   const int nt = sp->threads > 0 ? sp->threads : omp_get_max_threads();
-#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(| : failed)
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nt) reduction(min : first_bad)
   for (size_t c = 0; c < nchunks; c++) {
     size_t i0 = c * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
-    if (run_chunk(obj, sp, i0, m, r, maxp, tol)) failed = 1;
+    cgd_error e;
+    if (run_chunk(obj, sp, i0, m, r, maxp, tol, &e) && c < first_bad) first_bad = c;
   }
-  if (failed) {
+  if (first_bad < nchunks) {
+    /* The first failing chunk once more, alone, for its code and message: a chunk is
+     * deterministic, so it fails the same way, and the report does not depend on which
+     * thread failed first. */
+    const size_t i0 = first_bad * CHUNK, m = n - i0 < CHUNK ? n - i0 : CHUNK;
+    cgd_error e;
+    int rc = run_chunk(obj, sp, i0, m, r, maxp, tol, &e);
     cgd_bif_result_free(r);
-    return cgd_fail(err, CGD_ENOMEM, "bifurcation: evaluation or allocation failed");
+    if (!rc) return cgd_fail(err, CGD_EINTERNAL, "bifurcation: a chunk failed only once");
+    return cgd_fail(err, rc, "bifurcation, lr in [%g, %g]: %s", sp->etas[i0],
+                    sp->etas[i0 + m - 1], e.msg);
   }
   /* events */
   for (size_t i = 1; i < n && r->n_doublings < CGD_BIF_MAX_EVENTS; i++) {
