@@ -21,27 +21,53 @@
 int main(int argc, char **argv) {
   const char *f0 = "quartic", *f1 = "negcos", *out = "bifurcation_out";
   double eps = 1e-3, a = 2e-3, b = 5e-3, x0 = 0.01;
-  unsigned long n = 600, burn = 20000, iters = 100000, keep = 200;
+  uint64_t n = 600, burn = 20000, iters = 100000, keep = 200;
+  const char *me = "bench_bifurcation";
+  if (argc % 2 == 0) {
+    fprintf(stderr, "usage: %s [--f0 F] [--f1 F] [--eps E] [--x0 X] [--lr A:B:N] [--burn N] "
+                    "[--iters N] [--keep N] [--out DIR]\n", me);
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
+    int bad = 0;
     if (!strcmp(k, "--f0")) f0 = v;
     else if (!strcmp(k, "--f1")) f1 = v;
-    else if (!strcmp(k, "--eps")) eps = atof(v);
-    else if (!strcmp(k, "--x0")) x0 = atof(v);
-    else if (!strcmp(k, "--burn")) burn = strtoul(v, NULL, 10);
-    else if (!strcmp(k, "--iters")) iters = strtoul(v, NULL, 10);
-    else if (!strcmp(k, "--keep")) keep = strtoul(v, NULL, 10);
+    else if (!strcmp(k, "--eps")) bad = bench_double_arg(me, k, v, 1e-300, 1e300, &eps);
+    else if (!strcmp(k, "--x0")) bad = bench_double_arg(me, k, v, -1e300, 1e300, &x0);
+    else if (!strcmp(k, "--burn")) bad = bench_u64_arg(me, k, v, 0, 100000000, &burn);
+    else if (!strcmp(k, "--iters")) bad = bench_u64_arg(me, k, v, 1, 100000000, &iters);
+    else if (!strcmp(k, "--keep")) bad = bench_u64_arg(me, k, v, 1, 100000, &keep);
     else if (!strcmp(k, "--out")) out = v;
-    else if (!strcmp(k, "--lr")) {
-      if (sscanf(v, "%lf:%lf:%lu", &a, &b, &n) != 3) { fprintf(stderr, "--lr A:B:N\n"); return 2; }
-    } else { fprintf(stderr, "unknown option %s\n", k); return 2; }
+    else if (!strcmp(k, "--lr")) { /* A:B:N */
+      const char *c2 = strrchr(v, ':');
+      char ab[128];
+      if (!c2 || c2 == strchr(v, ':') || (size_t)(c2 - v) >= sizeof ab) {
+        fprintf(stderr, "%s: --lr '%s' must be A:B:N\n", me, v);
+        return 2;
+      }
+      memcpy(ab, v, (size_t)(c2 - v));
+      ab[c2 - v] = 0;
+      bad = bench_pair_arg(me, k, ab, 1e-300, 1e300, &a, &b) ||
+            bench_u64_arg(me, "--lr (N)", c2 + 1, 2, 1000000, &n);
+    } else {
+      fprintf(stderr, "%s: unknown option %s\n", me, k);
+      return 2;
+    }
+    if (bad) return 2;
+  }
+  if (burn >= iters) {
+    fprintf(stderr, "%s: --burn %llu must be below --iters %llu\n", me,
+            (unsigned long long)burn, (unsigned long long)iters);
+    return 2;
   }
   cgd_error err;
   cgd_ms_spec sp = {.f0 = f0, .f1 = f1, .eps = eps, .k = 1.0};
   cgd_objective *o;
   if (cgd_multiscale_create(&sp, &o, &err)) { fprintf(stderr, "%s\n", err.msg); return 2; }
   double *et = malloc(sizeof(double) * n), wp = 0, wo = 0;
-  cgd_grid(a, b, n, 0, et, &err);
+  if (!et) { fprintf(stderr, "%s: out of memory\n", me); return 1; }
+  if (cgd_grid(a, b, n, 0, et, &err)) { fprintf(stderr, "%s: --lr: %s\n", me, err.msg); return 2; }
   if (cgd_wells_for(f1, eps, &wp, &wo, &err)) wp = wo = 0; /* no wells for this f1 */
   cgd_bif_spec bs = {.etas = et, .n_eta = n, .x0 = x0, .burn_in = burn, .steps = iters - burn,
                      .keep = keep, .well_period = wp, .well_offset = wo};

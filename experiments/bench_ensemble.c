@@ -227,16 +227,18 @@ static void row(const char *name, series *s, int reps, const char *ref) {
 }
 
 int main(int argc, char **argv) {
-  size_t n = 1000000;
-  uint64_t steps = 100;
-  int reps = 7;
-  if (argc > 1) n = strtoull(argv[1], NULL, 10);
-  if (argc > 2) steps = strtoull(argv[2], NULL, 10);
-  if (argc > 3) reps = atoi(argv[3]);
-  if (argc > 4 || n < 1 || steps < 1 || reps < 1 || reps > 64) {
+  uint64_t n64 = 1000000, steps = 100, reps64 = 7;
+  const char *me = "bench_ensemble";
+  if (argc > 4 || (argc > 1 && argv[1][0] == '-')) {
     fprintf(stderr, "usage: bench_ensemble [PARTICLES] [STEPS] [REPS<=64]\n");
     return 2;
   }
+  if ((argc > 1 && bench_u64_arg(me, "PARTICLES", argv[1], 1, 100000000, &n64)) ||
+      (argc > 2 && bench_u64_arg(me, "STEPS", argv[2], 1, 10000000, &steps)) ||
+      (argc > 3 && bench_u64_arg(me, "REPS", argv[3], 1, 64, &reps64)))
+    return 2;
+  const size_t n = (size_t)n64;
+  const int reps = (int)reps64;
   const double eps = 1e-6, lr = 0.1;
   __builtin_cpu_init();
   const int has512 = __builtin_cpu_supports("avx512f");

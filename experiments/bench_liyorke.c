@@ -14,21 +14,37 @@
 #include "chaosgd/liyorke.h"
 #include "chaosgd/multiscale.h"
 
+#include "bench_util.h"
+
 int main(int argc, char **argv) {
   const char *f0 = "doublewell", *f1 = "sin", *out = "liyorke_out";
   double eps = 1e-4, eta = 0.05, lo = 0.5, hi = 1.5;
-  unsigned long nscan = 1ul << 18;
+  uint64_t nscan = 1ul << 18;
+  const char *me = "bench_liyorke";
+  if (argc % 2 == 0) {
+    fprintf(stderr, "usage: %s [--f0 F] [--f1 F] [--eps E] [--lr ETA] [--scan N] "
+                    "[--range LO:HI] [--out DIR]\n", me);
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
     const char *k = argv[i], *v = argv[i + 1];
+    int bad = 0;
     if (!strcmp(k, "--f0")) f0 = v;
     else if (!strcmp(k, "--f1")) f1 = v;
-    else if (!strcmp(k, "--eps")) eps = atof(v);
-    else if (!strcmp(k, "--lr")) eta = atof(v);
-    else if (!strcmp(k, "--scan")) nscan = strtoul(v, NULL, 10);
+    else if (!strcmp(k, "--eps")) bad = bench_double_arg(me, k, v, 1e-300, 1e300, &eps);
+    else if (!strcmp(k, "--lr")) bad = bench_double_arg(me, k, v, 1e-300, 1e300, &eta);
+    else if (!strcmp(k, "--scan")) bad = bench_u64_arg(me, k, v, 2, 1ul << 30, &nscan);
     else if (!strcmp(k, "--out")) out = v;
-    else if (!strcmp(k, "--range")) {
-      if (sscanf(v, "%lf:%lf", &lo, &hi) != 2) { fprintf(stderr, "--range LO:HI\n"); return 2; }
-    } else { fprintf(stderr, "unknown option %s\n", k); return 2; }
+    else if (!strcmp(k, "--range")) bad = bench_pair_arg(me, k, v, -1e300, 1e300, &lo, &hi);
+    else {
+      fprintf(stderr, "%s: unknown option %s\n", me, k);
+      return 2;
+    }
+    if (bad) return 2;
+  }
+  if (!(lo < hi)) {
+    fprintf(stderr, "%s: --range %g:%g must have LO < HI\n", me, lo, hi);
+    return 2;
   }
   cgd_error err;
   cgd_ms_spec sp = {.f0 = f0, .f1 = f1, .eps = eps, .k = 1.0};
@@ -37,7 +53,7 @@ int main(int argc, char **argv) {
   cgd_liyorke w;
   if (cgd_liyorke_gd(o, eta, lo, hi, nscan, &w, &err)) { fprintf(stderr, "%s\n", err.msg); return 1; }
   printf("%s + %s, eps = %g, eta = %g, searched [%g, %g] with %lu points (%zu candidates)\n", f0, f1,
-         eps, eta, lo, hi, nscan, w.candidates);
+         eps, eta, lo, hi, (unsigned long)nscan, w.candidates);
   if (!w.found) {
     printf("no Li-Yorke witness found in the searched interval at this resolution\n");
     return 0;

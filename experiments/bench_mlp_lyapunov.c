@@ -33,16 +33,28 @@ static int hvp_at(void *ctx, const double *v, double *hv, cgd_error *err) {
 int main(int argc, char **argv) {
   const char *path = "datasets/airfoil_self_noise.dat";
   double lr = 0.02, delta = 1e-8;
-  unsigned long seed = 0, iters = 100000, K = 10, twin_every = 1;
+  uint64_t seed = 0, iters = 100000, K = 10, twin_every = 1;
+  const char *me = "bench_mlp_lyapunov";
+  if (argc % 2 == 0) {
+    fprintf(stderr, "usage: %s [--data FILE] [--lr LR] [--seed S] [--iters N] [--windows K] "
+                    "[--delta D] [--twin-every N]\n", me);
+    return 2;
+  }
   for (int i = 1; i + 1 < argc; i += 2) {
-    if (!strcmp(argv[i], "--data")) path = argv[i + 1];
-    else if (!strcmp(argv[i], "--lr")) lr = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--seed")) seed = strtoul(argv[i + 1], NULL, 10);
-    else if (!strcmp(argv[i], "--iters")) iters = strtoul(argv[i + 1], NULL, 10);
-    else if (!strcmp(argv[i], "--windows")) K = strtoul(argv[i + 1], NULL, 10);
-    else if (!strcmp(argv[i], "--delta")) delta = atof(argv[i + 1]);
-    else if (!strcmp(argv[i], "--twin-every")) twin_every = strtoul(argv[i + 1], NULL, 10);
-    else { fprintf(stderr, "unknown option %s\n", argv[i]); return 2; }
+    const char *k = argv[i], *v = argv[i + 1];
+    int bad = 0;
+    if (!strcmp(k, "--data")) path = v;
+    else if (!strcmp(k, "--lr")) bad = bench_double_arg(me, k, v, 1e-300, 1e300, &lr);
+    else if (!strcmp(k, "--seed")) bad = bench_u64_arg(me, k, v, 0, UINT64_MAX, &seed);
+    else if (!strcmp(k, "--iters")) bad = bench_u64_arg(me, k, v, 1, 1000000000, &iters);
+    else if (!strcmp(k, "--windows")) bad = bench_u64_arg(me, k, v, 1, 100000, &K);
+    else if (!strcmp(k, "--delta")) bad = bench_double_arg(me, k, v, 1e-300, 1, &delta);
+    else if (!strcmp(k, "--twin-every")) bad = bench_u64_arg(me, k, v, 1, 1000000000, &twin_every);
+    else {
+      fprintf(stderr, "%s: unknown option %s\n", me, k);
+      return 2;
+    }
+    if (bad) return 2;
   }
   openblas_set_num_threads(1);
   cgd_error err;
