@@ -23,17 +23,45 @@ static double margin_of(double a, double b, double c, double d, int *mir) {
   return -INFINITY;
 }
 
+/* out = φ(in) over m points. A point with no orbit to offer maps to NaN, which no witness
+ * test accepts: a NaN input (an earlier iterate that had none) is not evaluated, and a
+ * point the objective refuses as run away (CGD_EDIVERGED, which names no point) is found
+ * by evaluating the batch point by point. Any other error is the search's. */
+static int phi_batch(cgd_map1d_fn phi, void *ctx, size_t m, const double *in, double *out,
+                     double *tmp, cgd_error *err) {
+  int any_nan = 0;
+  for (size_t i = 0; i < m; i++) {
+    tmp[i] = isnan(in[i]) ? 0.0 : in[i];
+    any_nan |= isnan(in[i]);
+  }
+  int rc = phi(ctx, m, tmp, out, err);
+  if (rc == CGD_EDIVERGED) {
+    for (size_t i = 0; i < m; i++) {
+      rc = phi(ctx, 1, tmp + i, out + i, err);
+      if (rc == CGD_EDIVERGED) out[i] = NAN;
+      else if (rc) return rc;
+    }
+    rc = CGD_OK;
+  }
+  if (rc) return rc;
+  if (any_nan)
+    for (size_t i = 0; i < m; i++)
+      if (isnan(in[i])) out[i] = NAN;
+  return CGD_OK;
+}
+
 /* scan n points a_i = lo + (hi − lo)(i + ½)/n; keeps the best margin */
 static int scan(cgd_map1d_fn phi, void *ctx, double lo, double hi, size_t n, double *best_a,
                 double *best_m, size_t *cands, cgd_error *err) {
-  double *buf = malloc(sizeof(double) * 4 * LY_BATCH);
+  double *buf = malloc(sizeof(double) * 5 * LY_BATCH);
   if (!buf) return cgd_fail(err, CGD_ENOMEM, "liyorke: out of memory");
-  double *A = buf, *B = A + LY_BATCH, *C = B + LY_BATCH, *D = C + LY_BATCH;
+  double *A = buf, *B = A + LY_BATCH, *C = B + LY_BATCH, *D = C + LY_BATCH, *T = D + LY_BATCH;
   int rc = CGD_OK;
   for (size_t s = 0; s < n && !rc; s += LY_BATCH) {
     size_t m = n - s < LY_BATCH ? n - s : LY_BATCH;
     for (size_t i = 0; i < m; i++) A[i] = lo + (hi - lo) * ((double)(s + i) + 0.5) / (double)n;
-    if ((rc = phi(ctx, m, A, B, err)) || (rc = phi(ctx, m, B, C, err)) || (rc = phi(ctx, m, C, D, err)))
+    if ((rc = phi_batch(phi, ctx, m, A, B, T, err)) || (rc = phi_batch(phi, ctx, m, B, C, T, err)) ||
+        (rc = phi_batch(phi, ctx, m, C, D, T, err)))
       break;
     for (size_t i = 0; i < m; i++) {
       int mir;
