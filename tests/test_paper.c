@@ -53,6 +53,36 @@ static double num(json_t *s, const char *a, const char *b) {
   return json_number_value(o);
 }
 
+/* An analysis that fails at the end does not take the summary with it: an extra observer
+ * whose finish fails (as the Li-Yorke search did when its scan left the objective's
+ * domain) makes the run's status and message, summary.json is still written with what the
+ * other analyses reported, and the run returns the failure's code. */
+static int failing_finish(void *u, const cgd_run_info *info, cgd_record *sum, cgd_error *err) {
+  (void)u, (void)info, (void)sum;
+  return cgd_fail(err, CGD_ENOMEM, "test analysis: out of memory");
+}
+
+START_TEST(failing_analysis_keeps_summary) {
+  cgd_run_config c = base("failing-analysis", "quartic", "sin", 1e-6, 0.1, 200);
+  cgd_run_observer o = {.name = "failing", .finish = failing_finish};
+  cgd_run_extras ex = {.observers = &o, .nobservers = 1};
+  cgd_run_result r;
+  cgd_error err;
+  ck_assert_int_eq(cgd_run(&c, &ex, &r, &err), CGD_ENOMEM);
+  ck_assert_msg(strstr(err.msg, "test analysis") != NULL, "%s", err.msg);
+  char path[4200];
+  snprintf(path, sizeof path, "%s/summary.json", c.out);
+  json_error_t je;
+  json_t *s = json_load_file(path, 0, &je);
+  ck_assert_msg(s != NULL, "%s: %s", path, je.text);
+  ck_assert_str_eq(json_string_value(json_object_get(s, "message")), "test analysis: out of memory");
+  ck_assert_int_eq(json_integer_value(json_object_get(s, "steps_completed")), 200);
+  ck_assert(json_object_get(s, "verdict") && json_object_get(s, "tail")); /* the kind's end ran */
+  json_decref(s);
+  cgd_run_result_clear(&r);
+}
+END_TEST
+
 /* x⁴/4 + ε sin(x/ε), ε = 1e-6, η = 0.1: ensemble of 10⁵ from U[−1,1] after 1000 steps and
  * one orbit of 10⁶ steps after burn-in: TV to the rescaled Gibbs law (σ² = 1/2, 100 bins on
  * [−1.5, 1.5]) below 0.03; the same with quasi (σ² = 3/2). The deterministic and the
@@ -201,6 +231,7 @@ int main(void) {
   Suite *s = suite_create("paper");
   TCase *tc = tcase_create("analytic");
   tcase_set_timeout(tc, 900);
+  tcase_add_test(tc, failing_analysis_keeps_summary);
   tcase_add_test(tc, quartic_gibbs_ensemble_orbit_and_stochastic_map);
   tcase_add_test(tc, gaussian_map_gibbs);
   tcase_add_test(tc, small_rate_converges);

@@ -360,18 +360,26 @@ static void plot_last(cgd_run_ctx *r, json_t *sum) {
     fprintf(stderr, "train: warning: %s\n", e.msg);
 }
 
+/* An analysis that fails at the end (an observer's finish, the kind's end) does not take
+ * the run's summary with it: every other one still reports, the first failure becomes the
+ * run's status and message (or, after a run that had already failed, "analysis_error"),
+ * and summary.json is written. Only failing to write the summary itself is returned. */
 static int finish(cgd_run_ctx *r, cgd_error *err) {
   int rc = cgd_outfile_commit(&r->trace, err);
   if (rc) return rc;
   json_t *sum = json_object();
   cgd_run_info info = {r->cfg, r->obj, r->n, r->dim, r->x, r->dir, r->lr.steps, r->run_rc};
-  for (size_t i = 0; i < r->nobs && !rc; i++)
-    if (r->obs[i].finish) rc = r->obs[i].finish(r->obs[i].state, &info, cgd_rec(sum), err);
-  if (!rc && r->kind->end) rc = r->kind->end(r, sum, err);
-  if (rc) {
-    json_decref(sum);
-    return rc;
+  int frc = CGD_OK;
+  cgd_error ferr = {0}, e;
+  for (size_t i = 0; i <= r->nobs; i++) {
+    const int last = i == r->nobs;
+    if (last ? !r->kind->end : !r->obs[i].finish) continue;
+    rc = last ? r->kind->end(r, sum, &e)
+              : r->obs[i].finish(r->obs[i].state, &info, cgd_rec(sum), &e);
+    if (rc && !frc) frc = rc, ferr = e;
   }
+  if (frc && !r->run_rc) r->run_rc = frc, r->run_err = ferr;
+  else if (frc) json_object_set_new(sum, "analysis_error", json_string(ferr.msg));
   /* the status block first in the file, the rest after it */
   json_t *doc = json_object();
   status_block(r, doc);
