@@ -68,4 +68,13 @@ struct cgd_objective {
 /* Release an objective made by any cgd_*_objective_create; NULL is a no-op. */
 void cgd_objective_free(cgd_objective *obj);
 
+/* obj->eval of a batch whose states are independent orbits (rates of an orbit diagram,
+ * points of a scan): an objective refuses a whole batch as run away (CGD_EDIVERGED) without
+ * naming the state, so when it does, the states are evaluated one by one and
+ * refused[i] = 1 marks those it refuses (their outputs are not written); the others get
+ * the values the batch would have given (objectives evaluate states independently).
+ * refused[i] = 0 otherwise. Any other error is returned as eval's. */
+int cgd_objective_eval_each(const cgd_objective *obj, size_t n, const double *x, double *f,
+                            double *g, double *h, unsigned char *refused, cgd_error *err);
+
 #endif

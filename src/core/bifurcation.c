@@ -167,22 +167,16 @@ void cgd_bif_result_free(cgd_bif_result *r) {
 #define CHUNK 16 /* η values per eval call: fixed, so results do not depend on threads */
 
 /* f' and f'' of a chunk's states. A rate whose orbit runs away is that row's result, not
- * the diagram's failure: when the objective refuses the batch as run away
- * (CGD_EDIVERGED, which names no lane), the live lanes are evaluated one by one, the ones
- * it refuses are marked dead like a non-finite state (kept at 0 so the batch stays
- * defined), and the batch is evaluated again. Lanes are independent, so this changes no
- * other lane's values. Any other error is the diagram's, with its own code and message. */
+ * the diagram's failure: the states the objective refuses as run away are marked dead like
+ * a non-finite one (kept at 0 so that later batches stay defined). Any other error is the
+ * diagram's, with its own code and message. */
 static int eval_chunk(const cgd_objective *obj, size_t m, double *x, double *g, double *h,
                       int *dead, cgd_error *err) {
-  int rc = obj->eval(obj->ctx, m, x, NULL, g, h, err);
-  if (rc != CGD_EDIVERGED) return rc;
-  for (size_t j = 0; j < m; j++) {
-    if (dead[j]) continue;
-    rc = obj->eval(obj->ctx, 1, x + j, NULL, g + j, h + j, err);
-    if (rc == CGD_EDIVERGED) dead[j] = 1, x[j] = 0.0;
-    else if (rc) return rc;
-  }
-  return obj->eval(obj->ctx, m, x, NULL, g, h, err);
+  unsigned char refused[CHUNK];
+  int rc = cgd_objective_eval_each(obj, m, x, NULL, g, h, refused, err);
+  for (size_t j = 0; j < m && !rc; j++)
+    if (refused[j]) dead[j] = 1, x[j] = 0.0;
+  return rc;
 }
 
 static int run_chunk(const cgd_objective *obj, const cgd_bif_spec *sp, size_t i0, size_t m,

@@ -23,10 +23,9 @@ static double margin_of(double a, double b, double c, double d, int *mir) {
   return -INFINITY;
 }
 
-/* out = φ(in) over m points. A point with no orbit to offer maps to NaN, which no witness
- * test accepts: a NaN input (an earlier iterate that had none) is not evaluated, and a
- * point the objective refuses as run away (CGD_EDIVERGED, which names no point) is found
- * by evaluating the batch point by point. Any other error is the search's. */
+/* out = φ(in) over m points; a point with no orbit to offer maps to NaN, which no witness
+ * test accepts. A NaN input (an earlier iterate that had none) is not evaluated; φ itself
+ * gives NaN where it has no value (gd_phi: a state the objective refuses as run away). */
 static int phi_batch(cgd_map1d_fn phi, void *ctx, size_t m, const double *in, double *out,
                      double *tmp, cgd_error *err) {
   int any_nan = 0;
@@ -35,14 +34,6 @@ static int phi_batch(cgd_map1d_fn phi, void *ctx, size_t m, const double *in, do
     any_nan |= isnan(in[i]);
   }
   int rc = phi(ctx, m, tmp, out, err);
-  if (rc == CGD_EDIVERGED) {
-    for (size_t i = 0; i < m; i++) {
-      rc = phi(ctx, 1, tmp + i, out + i, err);
-      if (rc == CGD_EDIVERGED) out[i] = NAN;
-      else if (rc) return rc;
-    }
-    rc = CGD_OK;
-  }
   if (rc) return rc;
   if (any_nan)
     for (size_t i = 0; i < m; i++)
@@ -113,23 +104,25 @@ typedef struct {
   const cgd_objective *obj;
   double eta;
   double *g;
+  unsigned char *refused;
 } gd_ctx;
 
-/* φ(x) = x − η f'(x) */
+/* φ(x) = x − η f'(x); NaN where the objective refuses x as run away (no orbit from there) */
 static int gd_phi(void *ctx, size_t n, const double *x, double *out, cgd_error *err) {
   gd_ctx *c = ctx;
-  int rc = c->obj->eval(c->obj->ctx, n, x, NULL, c->g, NULL, err);
+  int rc = cgd_objective_eval_each(c->obj, n, x, NULL, c->g, NULL, c->refused, err);
   if (rc) return rc;
-  for (size_t i = 0; i < n; i++) out[i] = x[i] - c->eta * c->g[i];
+  for (size_t i = 0; i < n; i++) out[i] = c->refused[i] ? NAN : x[i] - c->eta * c->g[i];
   return CGD_OK;
 }
 
 int cgd_liyorke_gd(const cgd_objective *obj, double eta, double lo, double hi, size_t n_scan,
                    cgd_liyorke *out, cgd_error *err) {
   if (obj->dim != 1) return cgd_fail(err, CGD_EUSAGE, "liyorke: needs a 1-D objective");
-  gd_ctx c = {obj, eta, malloc(sizeof(double) * LY_BATCH)};
-  if (!c.g) return cgd_fail(err, CGD_ENOMEM, "liyorke: out of memory");
-  int rc = cgd_liyorke_search(gd_phi, &c, lo, hi, n_scan, out, err);
+  gd_ctx c = {obj, eta, malloc(sizeof(double) * LY_BATCH), malloc(LY_BATCH)};
+  int rc = c.g && c.refused ? cgd_liyorke_search(gd_phi, &c, lo, hi, n_scan, out, err)
+                            : cgd_fail(err, CGD_ENOMEM, "liyorke: out of memory");
   free(c.g);
+  free(c.refused);
   return rc;
 }
