@@ -207,6 +207,17 @@ START_TEST(orbit_diagram_rates_that_run_away) {
   cgd_bif_result_free(r1);
   cgd_bif_result_free(r);
   cgd_objective_free(o);
+  /* ε = 1e-9 with well statistics: a bounded orbit of width ~1 spans ~1e8 wells, more than
+   * the 2^27-well window; the count is that window's lower bound, not an error */
+  o = mk("quadratic", "sin", 1e-9, 1.0);
+  double wp, wo, et3[3] = {0.5, 1.0, 1.5};
+  ck_assert_int_eq(cgd_wells_for("sin", 1e-9, &wp, &wo, &err), 0);
+  cgd_bif_spec b3 = {.etas = et3, .n_eta = 3, .x0 = 0.9, .burn_in = 200, .steps = 1800,
+                     .keep = 16, .well_period = wp, .well_offset = wo, .threads = 1};
+  ck_assert_msg(cgd_bifurcation(o, &b3, &r, &err) == 0, "%s", err.msg);
+  for (size_t i = 0; i < 3; i++) ck_assert(!r->diverged[i] && r->wells[i] > 0);
+  cgd_bif_result_free(r);
+  cgd_objective_free(o);
   /* ε = 1e-9 from x0 = 2000: x/ε = 2e12 is beyond the kernel's 2⁴⁰ at the first step */
   o = mk("quartic", "negcos", 1e-9, 1.0);
   b.x0 = 2000.0;

@@ -39,7 +39,8 @@ typedef struct cgd_orbit1d_stats {
   cgd_estimate lambda; /* eq. (4), batch-means error */
   size_t period;       /* smallest p ≤ max_period with max|x_{t+p} − x_t| ≤ tol·max(1, |x|max)
                           over the stored points; 0: none */
-  size_t wells;        /* distinct wells visited */
+  size_t wells;        /* distinct wells visited (counted in a window of 2^27 wells: an
+                        * orbit spread wider gets the lower bound of that window) */
   size_t hops;         /* steps whose x_{t+1} lies in another well than x_t */
   double hop_rate;     /* hops / (steps − 1) */
   double xmin, xmax;   /* range of the pushed points */

@@ -83,7 +83,9 @@ static int mark_cell(cgd_orbit1d *o, int64_t c) {
   }
   while (c < o->base || c >= o->base + (int64_t)(64 * o->nwords)) {
     size_t nw = 2 * o->nwords;
-    if (nw > ((size_t)1 << 21)) return CGD_ENOMEM; /* > 2^27 wells: not a bounded orbit */
+    /* wider than 2^27 wells (a run-away rate, or ε tiny against the orbit): the count stays
+     * the lower bound of the window it has; the rate's other statistics go on */
+    if (nw > ((size_t)1 << 21)) return CGD_OK;
     uint64_t *nb = calloc(nw, sizeof *nb);
     if (!nb) return CGD_ENOMEM;
     /* new base: shift by a quarter of the new span towards c, word aligned */
