@@ -190,6 +190,13 @@ if command -v gnuplot >/dev/null; then
   [ -s "$W/div5/loss.png" ] && [ -s "$W/div5/hist.png" ] && ok || bad "diverged run has no figure"
   jq -e '.plots == "loss.png hist.png"' "$W/div5/summary.json" >/dev/null && ok || bad "diverged run: plots field $(jq .plots "$W/div5/summary.json")"
 fi
+# parameters of order 1e299 after one step: their one-value histogram ranges (a fixed ±0.5
+# vanished into them) still make hist.csv, the summary's fields and params_final.txt
+"$T" --data "$DATA" --quiet --no-plots --lr 1e300 --iters 20 --out "$W/div300" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && ok || bad "--lr 1e300: exit $code, expected 5"
+for f in hist.csv params_final.txt; do [ -s "$W/div300/$f" ] && ok || bad "--lr 1e300 lacks $f"; done
+jq -e '(has("analysis_error") | not) and .initial_loss > 0 and .diverged_step == 1' "$W/div300/summary.json" >/dev/null &&
+  ok || bad "--lr 1e300 summary: $(head -c 300 "$W/div300/summary.json")"
 # zero steps, plots on
 "$T" --data "$DATA" --quiet --iters 0 --out "$W/zero" >/dev/null 2>&1 && ok || bad "zero-step run failed"
 jq -e '.steps_completed == 0 and (.plots | type == "string")' "$W/zero/summary.json" >/dev/null && ok || bad "zero-step summary"
