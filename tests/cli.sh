@@ -197,6 +197,11 @@ fi
 for f in hist.csv params_final.txt; do [ -s "$W/div300/$f" ] && ok || bad "--lr 1e300 lacks $f"; done
 jq -e '(has("analysis_error") | not) and .initial_loss > 0 and .diverged_step == 1' "$W/div300/summary.json" >/dev/null &&
   ok || bad "--lr 1e300 summary: $(head -c 300 "$W/div300/summary.json")"
+# sharpness sampled on the diverging step: the divergence is reported (exit 5, every file),
+# not the eigen-solver's failure on a NaN state (exit 1, no summary before)
+"$T" --data "$DATA" --quiet --no-plots --lr 1e300 --iters 20 --sharpness-every 1 --out "$W/divsh" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && [ -s "$W/divsh/summary.json" ] && [ -s "$W/divsh/sharpness.csv" ] && ok ||
+  bad "--lr 1e300 --sharpness-every 1: exit $code, files $(ls "$W/divsh" | tr '\n' ' ')"
 # zero steps, plots on
 "$T" --data "$DATA" --quiet --iters 0 --out "$W/zero" >/dev/null 2>&1 && ok || bad "zero-step run failed"
 jq -e '.steps_completed == 0 and (.plots | type == "string")' "$W/zero/summary.json" >/dev/null && ok || bad "zero-step summary"
