@@ -202,6 +202,15 @@ jq -e '(has("analysis_error") | not) and .initial_loss > 0 and .diverged_step ==
 "$T" --data "$DATA" --quiet --no-plots --lr 1e300 --iters 20 --sharpness-every 1 --out "$W/divsh" >/dev/null 2>&1; code=$?
 [ "$code" = 5 ] && [ -s "$W/divsh/summary.json" ] && [ -s "$W/divsh/sharpness.csv" ] && ok ||
   bad "--lr 1e300 --sharpness-every 1: exit $code, files $(ls "$W/divsh" | tr '\n' ' ')"
+# an ensemble's divergence is reported at the same step whatever --log-every groups
+# (the objective refusing state u at an unobserved step was counted as u + 1, and the
+# steps completed only at the start of the group)
+for le in 1 auto; do
+  "$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.3 --map heavyball --ensemble 100 --iters 200 \
+    --log-every $le --quiet --no-plots --out "$W/ensdiv$le" >/dev/null 2>&1
+done
+[ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
+  ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
 # zero steps, plots on
 "$T" --data "$DATA" --quiet --iters 0 --out "$W/zero" >/dev/null 2>&1 && ok || bad "zero-step run failed"
 jq -e '.steps_completed == 0 and (.plots | type == "string")' "$W/zero/summary.json" >/dev/null && ok || bad "zero-step summary"

@@ -183,8 +183,8 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             gb = g + i0 * dim; /* ∇f at the observed step is already known */
           else if (use_g && !(st = obj->eval(obj->ctx, nb, cur, NULL, gw, NULL, &berr[b])))
             gb = gw;
-          if (st) {
-            bbad[b] = u + 1;
+          if (st) { /* the objective refused state u itself */
+            bbad[b] = u;
             break;
           }
           /* The map tests its new states itself (CGD_EDIVERGED with the step taken); the
@@ -198,7 +198,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             cur = nxt;
             nxt = tmp;
           }
-          if (st) bbad[b] = u + 1;
+          if (st) bbad[b] = u + 1; /* the map's new state u + 1 is the bad one */
         }
         if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
         bstat[b] = st;
@@ -211,7 +211,10 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
     if (worst < nblocks) {
       rc = bstat[worst];
       *err = berr[worst];
+      /* the first bad state's index is also the number of steps the ensemble completed, as
+       * at an observed step: neither depends on how steps were grouped between observations */
       if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)bbad[worst];
+      res->steps = bbad[worst];
       break;
     }
     t += len;
