@@ -153,6 +153,13 @@ case_ 2 "memory refused before allocating" "needs|more than the memory limit" --
 case_ 2 "ensemble over the memory limit" "needs|--max-memory" --f0 quartic --ensemble 100000000 --max-memory 1G
 case_ 2 "bad --max-memory" "--max-memory: expected auto or bytes" --max-memory lots
 case_ 2 "bad kernel" "--kernel: 'blas' or 'fused'" --kernel fast
+case_ 2 "nag-sc with mu*lr >= 1" "--map nag-sc needs --mu > 0 and mu*lr < 1 (got mu 1, lr 5)" --map nag-sc --lr 5
+case_ 2 "nag-sc, one rate of a list" "mu*lr < 1 (got mu 1, lr 5)" --f0 quartic --map nag-sc --lr 0.1,5
+case_ 2 "nag-sc as the compare map" "mu*lr < 1 (got mu 2, lr 0.5)" --f0 quartic --ensemble 10 --compare-map nag-sc --mu 2 --lr 0.5
+# ... refused before a run directory exists (it was created first, then refused a re-run)
+"$T" --no-plots --quiet --map nag-sc --lr 5 --out "$W/nagsc" >/dev/null 2>&1
+n=$((n + 1))
+if [ -e "$W/nagsc" ]; then fail=$((fail + 1)); echo "FAIL [$n] nag-sc refusal left $W/nagsc"; else pass=$((pass + 1)); fi
 
 # ---------------------------------------------------------------- config.json (exit 3)
 put big_hidden.json '{"objective":"mlp","hidden":2305843009213693952,"iters":5}'

@@ -211,6 +211,16 @@ for le in 1 auto; do
 done
 [ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
   ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
+# an objective refusing a state the dynamics reached (ε too small for it: a phase beyond
+# 2^40 while |x| < 2^20) stops the run with exit 2 and every file it had; in a list of
+# rates it is a row, the other rates run and the table is written (all lost before)
+"$T" --f0 quadratic --f1 sin --eps 1e-7 --lr 2.5 --x0 1 --iters 200 --quiet --no-plots --out "$W/dom" >/dev/null 2>&1; code=$?
+[ "$code" = 2 ] && [ -s "$W/dom/trace.csv" ] && [ -s "$W/dom/hist.csv" ] && ok || bad "mid-run domain error: exit $code, files $(ls "$W/dom" | tr '\n' ' ')"
+jq -e '.status == "domain" and .verdict == "none" and .steps_completed > 0 and (.message | contains("eps is too small"))' "$W/dom/summary.json" >/dev/null &&
+  ok || bad "mid-run domain error summary: $(head -c 300 "$W/dom/summary.json")"
+"$T" --f0 quadratic --f1 sin --eps 1e-7 --lr 0.5,2.5 --x0 1 --iters 200 --quiet --no-plots --out "$W/domcmp" >/dev/null 2>"$W/domcmp.err"; code=$?
+[ "$code" = 2 ] && [ -s "$W/domcmp/comparison.csv" ] && grep -q "^train: lr 2.5: f1: the phase" "$W/domcmp.err" && ok ||
+  bad "comparison with a domain error: exit $code, $(ls "$W/domcmp" | tr '\n' ' '), $(head -c 200 "$W/domcmp.err")"
 # zero steps, plots on
 "$T" --data "$DATA" --quiet --iters 0 --out "$W/zero" >/dev/null 2>&1 && ok || bad "zero-step run failed"
 jq -e '.steps_completed == 0 and (.plots | type == "string")' "$W/zero/summary.json" >/dev/null && ok || bad "zero-step summary"

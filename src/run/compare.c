@@ -241,9 +241,8 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
     }
     cgd_error e;
     int st = cgd_run(one, NULL, &res[r], &e);
-    if (st && st != CGD_EDIVERGED && st != CGD_EINTERRUPTED) {
-      rc = st;
-      *err = e;
+    if (st && !res[r].dir[0]) { /* refused before its run directory existed: not a row */
+      rc = cgd_fail(err, st, "lr %s: %s", lr, e.msg);
       break;
     }
     if (!cfg->quiet) {
@@ -253,26 +252,25 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
       fputc('\n', stderr);
     }
     if (res[r].kind != CGD_KIND_MLP && cfg->ensemble) dim = (int)(res[r].nstate / cfg->ensemble);
-    if (st && !worst) {
-      worst = st;
-      *err = e;
-    }
+    if (st && !worst) worst = cgd_fail(err, st, "lr %s: %s", lr, e.msg); /* name the rate */
     done = r + 1;
+    /* every other outcome (diverged, an objective refusing a state the dynamics reached)
+     * is a row, and the next rates still run; a signal stops the comparison */
     if (st == CGD_EINTERRUPTED) break;
   }
-  if (!rc && done) {
-    /* the table covers the rates that ran */
+  if (done) {
+    /* the table covers the rates that ran, also when a later rate was refused */
     cgd_run_config *part = cgd_run_config_dup(cfg);
-    if (!part) rc = cgd_fail(err, CGD_ENOMEM, "out of memory");
+    int trc = CGD_OK;
+    cgd_error e;
+    if (!part) trc = cgd_fail(&e, CGD_ENOMEM, "out of memory");
     else {
       part->nlr = done;
-      cgd_error e;
-      rc = write_table(dir, part, res, done, &e);
-      if (!rc && cgd_run_config_kind(cfg) == CGD_KIND_MLP)
-        rc = write_param_hists(dir, part, res, done, &e);
-      if (rc) *err = e;
+      trc = write_table(dir, part, res, done, &e);
+      if (!trc && cgd_run_config_kind(cfg) == CGD_KIND_MLP)
+        trc = write_param_hists(dir, part, res, done, &e);
       char msg[512] = "off";
-      if (!rc && cfg->plots) {
+      if (!trc && cfg->plots) {
         plot_compare(dir, part, res, done, dim, msg, sizeof msg);
         if (strncmp(msg, "failed", 6) && strcmp(msg, "comparison.png") && !cfg->quiet)
           fprintf(stderr, "  comparison plot %s\n", msg);
@@ -281,6 +279,7 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
       }
       cgd_run_config_free(part);
     }
+    if (trc && !rc) rc = trc, *err = e;
   }
   for (size_t r = 0; r < cfg->nlr; r++) cgd_run_result_clear(&res[r]);
   free(res);

@@ -423,6 +423,15 @@ int cgd_run_config_check(const cgd_run_config *c, cgd_error *err) {
                     cgd_map_kind_name(c->map));
   if (c->nlr > 1 && c->compare)
     return cgd_fail(err, CGD_EUSAGE, "--compare-map and a list of rates: run one comparison at a time");
+  /* NAG-SC's condition on every rate, before any run directory exists (cgd_map_create
+   * checks it again, for library callers) */
+  if (c->map == CGD_MAP_NAGSC || (c->compare && c->compare_map == CGD_MAP_NAGSC))
+    for (size_t i = 0; i < (c->nlr ? c->nlr : 1); i++) {
+      const double lr = c->nlr ? c->lrs[i] : c->lr;
+      if (!(c->mu > 0 && c->mu * lr < 1))
+        return cgd_fail(err, CGD_EUSAGE, "--map nag-sc needs --mu > 0 and mu*lr < 1 (got mu %g, lr %g)",
+                        c->mu, lr);
+    }
   uint64_t mem;
   int rc0 = cgd_parse_memory(c->max_memory, &mem, err);
   if (rc0) return rc0;

@@ -252,9 +252,12 @@ static int write_config(cgd_run_ctx *r, cgd_error *err) {
 }
 
 static void status_block(cgd_run_ctx *r, json_t *sum) {
+  /* a run stopped by an error other than divergence or a signal has no verdict on its
+   * dynamics: its status and message say what stopped it */
+  const int stopped = r->run_rc && r->run_rc != CGD_EDIVERGED && r->run_rc != CGD_EINTERRUPTED;
   const char *verdict = r->run_rc == CGD_EDIVERGED ? "diverged"
-                        : r->verdict[0]           ? r->verdict
-                                                  : "none";
+                        : stopped || !r->verdict[0] ? "none"
+                                                    : r->verdict;
   snprintf(r->res->verdict, sizeof r->res->verdict, "%s", verdict);
   json_object_set_new(sum, "verdict", json_string(verdict));
   json_object_set_new(sum, "status", json_string(cgd_status_name(r->run_rc)));
@@ -308,10 +311,9 @@ static int run_loop(cgd_run_ctx *r, cgd_error *err) {
     if (ckpt_write(r, r->lr.steps, 0, &ce) && !r->cfg->quiet)
       fprintf(stderr, "train: warning: no checkpoint (the run cannot be resumed): %s\n", ce.msg);
   }
-  if (r->run_rc && r->run_rc != CGD_EDIVERGED && r->run_rc != CGD_EINTERRUPTED) {
-    *err = r->run_err;
-    return r->run_rc;
-  }
+  /* Whatever stopped the run (divergence, a signal, an objective refusing a state the
+   * dynamics reached, an observer's error) is its outcome: finish still writes what it has,
+   * with that status, and the run returns it. */
   return CGD_OK;
 }
 
