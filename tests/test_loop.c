@@ -89,10 +89,22 @@ START_TEST(divergence_is_detected_and_observed) {
   cgd_loop_opts lo = {.iters = 1000, .loss_limit = 1e12};
   cgd_loop_result r;
   ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
-  /* 2^(2t−1) > 1e12 first at t = 21 */
+  /* 2^(2t−1) > 1e12 first at t = 21; observe never sees that step ... */
   ck_assert_int_eq(r.bad_step, 21);
-  ck_assert_uint_eq(s.last, 21);
+  ck_assert_uint_eq(s.last, 20);
+  ck_assert_uint_eq(s.seen, 21);
   ck_assert_ptr_nonnull(strstr(err.msg, "step 21"));
+  /* ... observe_failing does, once, and the divergence is still what the loop reports */
+  obs_state sf = {0};
+  ob.observe_failing = count_obs;
+  ob.user = &sf;
+  x = 1.0;
+  ck_assert_int_eq(cgd_loop_run(&lo, &o, m, 1, &x, &ob, &r, &err), CGD_EDIVERGED);
+  ck_assert_int_eq(r.bad_step, 21);
+  ck_assert_uint_eq(sf.last, 21);
+  ck_assert_uint_eq(sf.seen, 22);
+  ck_assert_ptr_nonnull(strstr(err.msg, "step 21"));
+  ob.observe_failing = NULL;
   /* a NaN loss is divergence too */
   quad_ctx qn = {.a = 1.0, .nan_at_eval = 5};
   cgd_objective on = quad(&qn);

@@ -28,6 +28,12 @@ typedef struct cgd_observer {
    * stops the loop with that status (e.g. an output error). */
   int (*observe)(void *user, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);
+  /* Optional: called instead of observe at an observed step that fails the loop's check
+   * (f or ∇f not finite, f above the limit), the step the loop then reports as diverged,
+   * so that a trace can end on that row. NULL: the observer never sees a failing step,
+   * which is what an analysis wants (no Hessian or tangent of a state that ran away). */
+  int (*observe_failing)(void *user, uint64_t step, size_t n, const double *x,
+                         const double *f, const double *g, cgd_error *err);
   /* Optional: at an observed step, before observe, chunk c of the states (states
    * [i0, i0+m), c = i0 / CGD_LOOP_OBS_CHUNK) right after its evaluation, while it is in
    * cache: reductions over 10⁶ states done here cost no pass over memory. Called

@@ -12,6 +12,10 @@
  *                     states while it is in cache (chaosgd/loop.h), concurrently for
  *                     different chunks: per-chunk partial reductions, combined in observe.
  *   observe(t, ...)   at an observed step: states x (n × dim), values f (n), gradients g.
+ *                     A step that fails the loop's check (non-finite f or ∇f, f above the
+ *                     loss limit: the step reported as diverged) is seen only by observers
+ *                     with sees_failing_step = 1 (the trace, which ends on that row, and
+ *                     the kind's series); an analysis never gets a state that ran away.
  *   block_done(...)   after each map step, per block of states, concurrently for different
  *                     blocks; slot (< CGD_LOOP_SLOTS) is fixed by the block, never by the
  *                     thread, so per-slot accumulators are thread-count independent.
@@ -59,6 +63,7 @@ typedef struct cgd_run_info {
 typedef struct cgd_run_observer {
   const char *name;
   void *state;
+  int sees_failing_step; /* see observe above */
   int (*start)(void *state, const cgd_run_info *info, cgd_error *err);
   int (*wants)(void *state, uint64_t step);
   int (*observe)(void *state, uint64_t step, size_t n, const double *x, const double *f,

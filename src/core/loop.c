@@ -150,12 +150,16 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
         if (rc == CGD_EDIVERGED) res->bad_step = (int64_t)t;
         break;
       }
-      /* The observer sees a bad step too, so the trace ends on the row that diverged. */
-      if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
       if ((rc = check_observed(o, t, dim, &bad, n, f, g, err))) {
         res->bad_step = (int64_t)t;
+        /* a failing step goes only to observe_failing (the trace ends on the row that
+         * diverged); an error there (writing the trace) is reported instead */
+        cgd_error oe;
+        int orc = obs && obs->observe_failing ? obs->observe_failing(obs->user, t, n, x, f, g, &oe) : CGD_OK;
+        if (orc) rc = orc, *err = oe;
         break;
       }
+      if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
       if (t == o->iters) break;
     } else {
       /* the run of unobserved steps starting at t (wants is a pure function of the step) */

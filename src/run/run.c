@@ -43,6 +43,20 @@ static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const dou
   return CGD_OK;
 }
 
+/* The step the loop reports as diverged: only the observers that asked for it (the
+ * trace, the kind's series), never an analysis. */
+static int mux_observe_failing(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                               const double *g, cgd_error *err) {
+  cgd_run_ctx *r = u;
+  for (size_t i = 0; i < r->nobs; i++) {
+    const cgd_run_observer *o = &r->obs[i];
+    if (!o->observe || !o->sees_failing_step) continue;
+    int rc = o->observe(o->state, t, n, x, f, g, err);
+    if (rc) return rc;
+  }
+  return CGD_OK;
+}
+
 static void mux_observe_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m,
                               const double *x, const double *f, const double *g) {
   cgd_run_ctx *r = u;
@@ -292,6 +306,7 @@ static int run_loop(cgd_run_ctx *r, cgd_error *err) {
     chunks |= r->obs[i].observe_chunk != NULL;
   }
   cgd_observer ob = {.user = r, .wants = mux_wants, .observe = mux_observe,
+                     .observe_failing = mux_observe_failing,
                      .observe_chunk = chunks ? mux_observe_chunk : NULL,
                      .block_done = blocks ? mux_block : NULL};
   /* analytic objectives have no loss limit: only non-finite values are divergence */
@@ -436,7 +451,7 @@ static int setup(cgd_run_ctx *r, const cgd_run_extras *ex, cgd_error *err) {
                       (unsigned long long)r->cfg->iters);
   }
   /* the trace (and the series it feeds) goes first: kinds' observers may read r->L */
-  cgd_run_observer tr = {.name = "trace", .state = r, .observe = trace_observe,
+  cgd_run_observer tr = {.name = "trace", .state = r, .observe = trace_observe, .sees_failing_step = 1,
                          .observe_chunk = r->kind->trace_chunk ? trace_chunk : NULL,
                          .wants = r->kind->series ? NULL : trace_wants,
                          .finish = r->kind->series ? series_finish : NULL};
