@@ -202,6 +202,11 @@ jq -e '(has("analysis_error") | not) and .initial_loss > 0 and .diverged_step ==
 "$T" --data "$DATA" --quiet --no-plots --lr 1e300 --iters 20 --sharpness-every 1 --out "$W/divsh" >/dev/null 2>&1; code=$?
 [ "$code" = 5 ] && [ -s "$W/divsh/summary.json" ] && [ -s "$W/divsh/sharpness.csv" ] && ok ||
   bad "--lr 1e300 --sharpness-every 1: exit $code, files $(ls "$W/divsh" | tr '\n' ' ')"
+# the twin of --lyap-twin-every never sees the diverging step either: the divergence and its
+# step are what is reported (before: "mlp_lyap: twin separation inf", diverged_step null)
+"$T" --data "$DATA" --quiet --no-plots --lr 1e300 --iters 20 --lyap-twin-every 1 --out "$W/divtw" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && jq -e '.diverged_step == 1 and (.message | startswith("diverged at step 1"))' "$W/divtw/summary.json" >/dev/null && ok ||
+  bad "--lr 1e300 --lyap-twin-every 1: exit $code, $(jq -c '[.diverged_step, .message]' "$W/divtw/summary.json")"
 # an ensemble's divergence is reported at the same step whatever --log-every groups
 # (the objective refusing state u at an unobserved step was counted as u + 1, and the
 # steps completed only at the start of the group)
