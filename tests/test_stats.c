@@ -246,6 +246,44 @@ START_TEST(test_hist_moments) {
 }
 END_TEST
 
+/* Every range cgd_hist_fit_range makes is one cgd_hist_create accepts, for data of any
+ * scale (one value, a few ulps apart, both signs near ±DBL_MAX, none finite), and it
+ * contains the data whenever their span is finite. */
+START_TEST(test_hist_fit_range) {
+  const double big = DBL_MAX, n = NAN, inf = INFINITY;
+  const double cases[][3] = {
+      {1.0, 1.0, 1.0},          {-3.0, 2.0, 5.0},     {1e299, 1e299, 1e299},
+      {-big, -big, -big},       {big, big, big},      {-big, big, 0.0},
+      {1.0, nextafter(1.0, 2.0), 1.0}, {5e-324, 1e-323, 0.0}, {n, inf, -inf},
+      {0.0, -0.0, 0.0},         {-1e-310, 1e-310, 0.0}, {1e300, -1e300, 7.0}};
+  const size_t bins[] = {1, 40, 100000};
+  for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++)
+    for (size_t b = 0; b < 3; b++) {
+      double lo = INFINITY, hi = -INFINITY;
+      cgd_finite_minmax(cases[c], 3, 1, &lo, &hi);
+      const double dlo = lo, dhi = hi;
+      cgd_hist_fit_range(&lo, &hi, bins[b]);
+      cgd_hist *h = NULL;
+      cgd_error err;
+      ck_assert_msg(cgd_hist_create(lo, hi, bins[b], &h, &err) == CGD_OK, "case %zu, %zu bins: %s",
+                    c, bins[b], err.msg);
+      if (dlo <= dhi && isfinite(dhi - dlo)) ck_assert(lo <= dlo && dhi <= hi);
+      cgd_hist_free(h);
+    }
+  /* no finite value: [-0.5, 0.5]; one value: c ± 0.5 at ordinary scales */
+  double lo = INFINITY, hi = -INFINITY;
+  cgd_hist_fit_range(&lo, &hi, 40);
+  ck_assert(lo == -0.5 && hi == 0.5);
+  lo = hi = 3.0;
+  cgd_hist_fit_range(&lo, &hi, 40);
+  ck_assert(lo == 2.5 && hi == 3.5);
+  /* an ordinary range is left as it is */
+  lo = -1.25, hi = 7.5;
+  cgd_hist_fit_range(&lo, &hi, 40);
+  ck_assert(lo == -1.25 && hi == 7.5);
+}
+END_TEST
+
 START_TEST(test_hist2d) {
   cgd_hist2d *h = NULL;
   cgd_error err;
@@ -806,6 +844,7 @@ static Suite *stats_suite(void) {
   tcase_add_test(th, test_hist_prob_sum);
   tcase_add_test(th, test_hist_moments);
   tcase_add_test(th, test_hist2d);
+  tcase_add_test(th, test_hist_fit_range);
   suite_add_tcase(s, th);
 
   TCase *tt = tcase_create("tail");

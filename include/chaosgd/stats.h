@@ -44,6 +44,17 @@ double cgd_hist_std(const cgd_hist *h); /* population std of the finite values a
  * in-range count (0: p is all zero). */
 uint64_t cgd_hist_prob(const cgd_hist *h, double *p);
 
+/* Ranges of bins for data whose scale is not known in advance (parameters of a run that
+ * may have diverged): cgd_finite_minmax widens [*lo, *hi] to the finite values of
+ * v[0..n) (stride; start from lo = +inf, hi = −inf). cgd_hist_fit_range then makes it a
+ * range cgd_hist_create accepts for nbins bins: no finite value gives [−0.5, 0.5]; one
+ * value c gives c ± max(0.5, δ), values closer than 2δ their midpoint ± δ, with
+ * δ = nbins·max(|c|·2⁻⁵⁰, 2⁻¹⁰⁰⁰) so bins stay several ulps wide; a span that overflows
+ * (values of both signs near ±DBL_MAX) is clipped to ±2¹⁰²², and values beyond it count
+ * as under/over. */
+void cgd_finite_minmax(const double *v, size_t n, size_t stride, double *lo, double *hi);
+void cgd_hist_fit_range(double *lo, double *hi, size_t nbins);
+
 /* 2-D histogram: nx × ny bins over [xlo,xhi) × [ylo,yhi); bin (i,j) at count[i*ny + j].
  * Each coordinate follows the 1-D rules (exact edges, x == xhi / y == yhi in the last
  * bin). A point with either coordinate non-finite counts in nonfinite only; a finite point

@@ -63,6 +63,31 @@ int cgd_hist_create(double lo, double hi, size_t nbins, cgd_hist **out, cgd_erro
   return CGD_OK;
 }
 
+void cgd_finite_minmax(const double *v, size_t n, size_t stride, double *lo, double *hi) {
+  for (size_t i = 0; v && i < n; i++) {
+    const double x = v[i * stride];
+    if (isfinite(x)) *lo = fmin(*lo, x), *hi = fmax(*hi, x);
+  }
+}
+
+void cgd_hist_fit_range(double *lo, double *hi, size_t nbins) {
+  if (!(*lo <= *hi)) *lo = *hi = 0.0; /* no finite value */
+  const double delta = fmax(fmax(fabs(*lo), fabs(*hi)) * 0x1p-50, 0x1p-1000) * (double)(nbins ? nbins : 1);
+  if (!(*hi - *lo >= 2 * delta)) {
+    const int single = *hi == *lo;
+    const double c = single ? *lo : 0.5 * *lo + 0.5 * *hi, half = single ? fmax(0.5, delta) : delta;
+    *lo = c - half;
+    *hi = c + half;
+    /* next to ±DBL_MAX: the whole width on the side that has room */
+    if (!isfinite(*lo)) *lo = c, *hi = c + 2 * half;
+    if (!isfinite(*hi)) *hi = c, *lo = c - 2 * half;
+  }
+  if (!isfinite(*hi - *lo)) {
+    *lo = fmax(*lo, -0x1p1022);
+    *hi = fmin(*hi, 0x1p1022);
+  }
+}
+
 void cgd_hist_free(cgd_hist *h) {
   if (!h) return;
   free(h->count);

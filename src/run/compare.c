@@ -89,15 +89,10 @@ static int write_table(const char *dir, const cgd_run_config *cfg, const cgd_run
 /* MLP: the final parameters of every run on one common range, so they can be overlaid. */
 static int write_param_hists(const char *dir, const cgd_run_config *cfg,
                              const cgd_run_result *runs, size_t nruns, cgd_error *err) {
-  double lo = INFINITY, hi = -INFINITY;
-  for (size_t r = 0; r < nruns; r++)
-    for (size_t k = 0; runs[r].state_final && k < runs[r].nstate; k++)
-      if (isfinite(runs[r].state_final[k])) {
-        lo = fmin(lo, runs[r].state_final[k]);
-        hi = fmax(hi, runs[r].state_final[k]);
-      }
-  if (!(hi > lo)) lo = -1, hi = 1;
   const size_t nb = 40;
+  double lo = INFINITY, hi = -INFINITY;
+  for (size_t r = 0; r < nruns; r++) cgd_finite_minmax(runs[r].state_final, runs[r].nstate, 1, &lo, &hi);
+  cgd_hist_fit_range(&lo, &hi, nb);
   cgd_outfile hc;
   int rc = cgd_outfile_open(&hc, dir, "comparison_hist.csv", err);
   if (rc) return rc;

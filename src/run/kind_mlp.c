@@ -30,26 +30,10 @@ static double nrm2(const double *v, size_t n) { return cblas_dnrm2((int)n, v, 1)
 
 /* ---------------------------------------------------------------- parameter histograms */
 
-/* hist.csv rows of every view (W1 b1 W2 b2) and of all parameters at step t. */
-/* Bins for [lo, hi] (the finite parameters' range, or ±inf when none is finite) that a
- * histogram accepts, also for the parameters of a diverged run: a one-value range gets
- * max(0.5, |c|·2⁻⁴⁰) on each side (a fixed 0.5 vanished into c ≈ 1e299), moved inward at
- * the end of the doubles; a range wider than the doubles' spacing allows is clipped to
- * ±2¹⁰²² (the values beyond fall outside the bins and still count in min, max, mean). */
-static void hist_range(double *lo, double *hi) {
-  if (!(*hi > *lo)) {
-    const double c = isfinite(*lo) ? *lo : 0, half = fmax(0.5, fabs(c) * 0x1p-40);
-    *lo = c - half;
-    *hi = c + half;
-    if (!isfinite(*lo)) *lo = c, *hi = c + 2 * half;
-    if (!isfinite(*hi)) *hi = c, *lo = c - 2 * half;
-  }
-  if (!isfinite(*hi - *lo)) {
-    *lo = fmax(*lo, -0x1p1022);
-    *hi = fmin(*hi, 0x1p1022);
-  }
-}
-
+/* hist.csv rows of every view (W1 b1 W2 b2) and of all parameters at step t, on the
+ * range of their finite values made valid by cgd_hist_fit_range (also for the parameters
+ * of a diverged run: a lone b2 ≈ 1e299, values of both signs near ±DBL_MAX; the values
+ * outside a clipped range still count in min, max, mean). */
 static int write_hist(mlp_state *s, const cgd_run_ctx *r, uint64_t t, const double *theta,
                       cgd_error *err) {
   const cgd_objective *obj = r->obj;
@@ -58,12 +42,8 @@ static int write_hist(mlp_state *s, const cgd_run_ctx *r, uint64_t t, const doub
     const double *p = v < obj->n_views ? theta + obj->views[v].offset : theta;
     const size_t len = v < obj->n_views ? obj->views[v].len : s->P;
     double lo = INFINITY, hi = -INFINITY;
-    for (size_t k = 0; k < len; k++)
-      if (isfinite(p[k])) {
-        lo = fmin(lo, p[k]);
-        hi = fmax(hi, p[k]);
-      }
-    hist_range(&lo, &hi);
+    cgd_finite_minmax(p, len, 1, &lo, &hi);
+    cgd_hist_fit_range(&lo, &hi, r->cfg->hist_bins);
     cgd_hist *h;
     int rc = cgd_hist_create(lo, hi, r->cfg->hist_bins, &h, err);
     if (rc) return rc;

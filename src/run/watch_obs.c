@@ -90,10 +90,9 @@ static double halves(FILE *fp, const char *name_in, const double *v, size_t n, s
   for (char *q = name; *q; q++)
     if (*q == ',') *q = ';';
   double lo = INFINITY, hi = -INFINITY;
-  for (size_t i = 0; i < n; i++)
-    if (isfinite(v[i * s])) lo = fmin(lo, v[i * s]), hi = fmax(hi, v[i * s]);
-  if (!(hi > lo)) hi = lo + 1e-300 + fabs(lo) * 1e-12, lo -= 1e-300;
-  if (!isfinite(lo) || n < 4) return NAN;
+  cgd_finite_minmax(v, n, s, &lo, &hi);
+  if (!(lo <= hi) || n < 4) return NAN;
+  cgd_hist_fit_range(&lo, &hi, CGD_WATCH_BINS);
   uint64_t c[2][CGD_WATCH_BINS] = {{0}};
   size_t tot[2] = {0, 0};
   const double w = (hi - lo) / CGD_WATCH_BINS;
