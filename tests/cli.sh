@@ -216,6 +216,14 @@ for le in 1 auto; do
 done
 [ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
   ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
+# --compare-map whose map diverges while the first does not: the message names the map, the
+# "compare" section has its diverged_step, and compare.csv holds the steps both reached (the
+# message did not say which map, diverged_step was nowhere and compare.csv was not written)
+"$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.3 --ensemble 100 --iters 200 --compare-map heavyball \
+  --hist-at 0,10,20,30,40,200 --quiet --no-plots --out "$W/cmpdiv" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && jq -e '(.message | startswith("compare map heavyball: ")) and .steps_completed == 200 and .compare.diverged_step == 33 and .compare.steps_completed == 33 and (.compare.steps | length) == 4' "$W/cmpdiv/summary.json" >/dev/null &&
+  [ "$(cut -d, -f1 "$W/cmpdiv/compare.csv" | tr '\n' ' ')" = "step 0 10 20 30 " ] && ok ||
+  bad "diverging --compare-map: exit $code, $(jq -c '[.message, .compare.diverged_step]' "$W/cmpdiv/summary.json"), $(ls "$W/cmpdiv" | tr '\n' ' ')"
 # an objective refusing a state the dynamics reached (ε too small for it: a phase beyond
 # 2^40 while |x| < 2^20) stops the run with exit 2 and every file it had; in a list of
 # rates it is a row, the other rates run and the table is written (all lost before)

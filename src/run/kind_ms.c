@@ -732,23 +732,23 @@ static int compare_run(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err)
   cgd_observer ob = {.user = &h2, .wants = eh_wants, .observe = eh_observe};
   cgd_loop_opts lo = {.iters = c->iters, .loss_limit = INFINITY, .stop = c->stop};
   cgd_loop_result lr2;
-  int crc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, err);
-  if (crc == CGD_EINTERRUPTED || crc == CGD_EDIVERGED) {
-    /* the run's own results stand; the comparison is reported as what stopped it */
-    r->run_rc = crc;
-    r->run_err = *err;
-    json_object_set_new(sum, "compare", json_pack("{s:s, s:s, s:s}", "map",
-                                                  cgd_map_kind_name(c->compare_map), "status",
-                                                  cgd_status_name(crc), "message", err->msg));
-    rc = cgd_outfile_commit(&hf, err); /* what it had */
+  cgd_error cerr;
+  const int crc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, &cerr);
+  if (crc && crc != CGD_EINTERRUPTED && crc != CGD_EDIVERGED) {
+    rc = cgd_fail(err, crc, "compare map %s: %s", cgd_map_kind_name(c->compare_map), cerr.msg);
     goto out;
   }
-  if ((rc = crc) || (rc = cgd_outfile_commit(&hf, err))) goto out;
+  /* What the second map reached is kept however it ended: its histograms and the distances
+   * at the histogram steps both maps reached. A divergence or an interruption of the second
+   * map is the run's outcome (exit code, status), its message naming that map; the first
+   * map's results stand, so diverged_step and steps_completed at the top level stay its own
+   * and the "compare" section carries the second map's. */
+  if ((rc = cgd_outfile_commit(&hf, err))) goto out;
   if ((rc = cgd_outfile_open(&cf, r->dir, "compare.csv", err))) goto out;
   fprintf(cf.fp, "step,tv,hellinger,kl,w1,ks,%s_tv_gibbs,%s_tv_gibbs\n", cgd_map_kind_name(c->map),
           cgd_map_kind_name(c->compare_map));
   json_t *ca = json_array();
-  for (size_t k = 0; k < s->nh; k++) {
+  for (size_t k = 0; k < h2.next_h && k < s->eh.next_h; k++) {
     struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
     distances(s, s->eh.probs + k * s->ncell, h2.probs + k * s->ncell, &d);
     fprintf(cf.fp, "%llu,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g,%.17g\n",
@@ -758,8 +758,15 @@ static int compare_run(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err)
     json_object_set_new(o, "tv_to_gibbs_compare_map", cgd_jreal(h2.dist[k].tv));
     json_array_append_new(ca, o);
   }
-  json_object_set_new(sum, "compare", json_pack("{s:s, s:o}", "map",
-                                                cgd_map_kind_name(c->compare_map), "steps", ca));
+  json_t *cj = json_pack("{s:s, s:s, s:s, s:o, s:I, s:o}", "map", cgd_map_kind_name(c->compare_map),
+                         "status", cgd_status_name(crc), "message", crc ? cerr.msg : "",
+                         "diverged_step", lr2.bad_step >= 0 ? json_integer(lr2.bad_step) : json_null(),
+                         "steps_completed", (json_int_t)lr2.steps, "steps", ca);
+  json_object_set_new(sum, "compare", cj);
+  if (crc) {
+    r->run_rc = crc;
+    cgd_fail(&r->run_err, crc, "compare map %s: %s", cgd_map_kind_name(c->compare_map), cerr.msg);
+  }
   rc = cgd_outfile_commit(&cf, err);
 out:
   cgd_outfile_discard(&hf);
