@@ -216,6 +216,15 @@ for le in 1 auto; do
 done
 [ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
   ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
+# f undefined where the dynamics go (log of a negative x) with a finite 1/x there: the same
+# exit code and step for any --log-every (exit 0 before when no logged step fell on it)
+for le in 1 auto; do
+  "$T" --f0 'log(x)+x^2' --f1 none --ensemble 50 --x0 uniform:0.5,1.5 --lr 1 --iters 100 \
+    --log-every $le --quiet --no-plots --out "$W/logneg$le" >/dev/null 2>&1; echo $? > "$W/logneg$le.code"
+done
+[ "$(cat "$W/logneg1.code") $(jq -c '[.diverged_step, .steps_completed]' "$W/logneg1/summary.json")" = "5 [1,1]" ] &&
+  [ "$(cat "$W/lognegauto.code") $(jq -c '[.diverged_step, .steps_completed]' "$W/lognegauto/summary.json")" = "5 [1,1]" ] && ok ||
+  bad "log of a negative state depends on --log-every: $(cat "$W"/logneg*.code | tr '\n' ' ') $(jq -c '[.diverged_step, .message]' "$W"/logneg*/summary.json | tr '\n' ' ')"
 # --compare-map whose map diverges while the first does not: the message names the map, the
 # "compare" section has its diverged_step, and compare.csv holds the steps both reached (the
 # message did not say which map, diverged_step was nowhere and compare.csv was not written)

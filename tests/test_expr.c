@@ -508,6 +508,19 @@ START_TEST(test_domain_check) {
                   cs[i].need2);
     cgd_expr_free(e);
   }
+  /* Outside log's domain the gradient is not finite either (1/x alone is -1 at x = -1), so
+   * a map that evaluates only the gradient stops where f is undefined; inside, the bits of
+   * 1/x are kept. */
+  {
+    cgd_expr *el = parse_ok("log(x) + x^2", 1);
+    const double xs[3] = {-1.0, 0.0, 0.3};
+    double g[3];
+    eval_ok(el, 3, xs, NULL, g, NULL);
+    ck_assert_msg(!isfinite(g[0]) && !isfinite(g[1]), "log's gradient at -1, 0: %g %g", g[0], g[1]);
+    const double want = 1.0 / 0.3 + 2 * 0.3;
+    ck_assert(memcmp(&g[2], &want, sizeof want) == 0);
+    cgd_expr_free(el);
+  }
   /* defined everywhere asked: OK, also over many points (chunking) */
   cgd_expr *e = NULL;
   cgd_error err = {{0}};

@@ -203,6 +203,17 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             nxt = tmp;
           }
           if (st) bbad[b] = u + 1; /* the map's new state u + 1 is the bad one */
+          /* ... unless ∇f at state u was already not finite (f undefined there, e.g. log of
+           * a negative number): then u is, as an observed step would have said. Looked at
+           * only on this failure path, so the common step pays nothing. */
+          if (st == CGD_EDIVERGED && gb == gw) {
+            const size_t k = first_nonfinite(gw, nb * dim);
+            if (k < nb * dim) {
+              bbad[b] = u;
+              cgd_fail(&berr[b], CGD_EDIVERGED, "diverged at step %llu: gradient is %g (state %zu)",
+                       (unsigned long long)u, gw[k], i0 + k / dim);
+            }
+          }
         }
         if (cur != xb) memcpy(xb, cur, nb * dim * sizeof *xb);
         bstat[b] = st;

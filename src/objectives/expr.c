@@ -740,9 +740,13 @@ static size_t op_unary(const blk *B, op_kind op, reg *u, double c, double *arg) 
     }
     break;
   case I_LOG:
+    /* Outside log's domain its derivative is undefined too: 1/u alone is finite for u < 0,
+     * and a map that evaluates only ∇f (an ensemble between observed steps) would carry
+     * on through states where f is NaN. fv − fv is +0 wherever log is finite (the same
+     * bits there) and NaN at u ≤ 0. */
     for (size_t j = 0; j < m; j++) {
       fv[j] = log(x[j]);
-      d1[j] = 1.0 / x[j];
+      d1[j] = (fv[j] - fv[j]) + 1.0 / x[j];
       d2[j] = -d1[j] * d1[j];
     }
     break;
