@@ -216,6 +216,14 @@ for le in 1 auto; do
 done
 [ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
   ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
+# a diverged ensemble keeps the law of its last good step (hist.csv had only its header):
+# the same rows as --hist-at that step gives
+"$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.3 --map heavyball --ensemble 100 --iters 200 --hist-at 32 \
+  --quiet --no-plots --out "$W/ensdiv32" >/dev/null 2>&1
+[ "$(jq -c '.last_good_hist.step' "$W/ensdiv1/summary.json")" = 32 ] &&
+  [ "$(grep -c '^32,last_good,' "$W/ensdiv1/hist.csv")" -gt 0 ] &&
+  diff <(grep '^32,last_good,' "$W/ensdiv1/hist.csv" | cut -d, -f3-) <(grep '^32,ensemble,' "$W/ensdiv32/hist.csv" | cut -d, -f3-) >/dev/null && ok ||
+  bad "diverged ensemble: last good histogram $(jq -c .last_good_hist "$W/ensdiv1/summary.json")"
 # f undefined where the dynamics go (log of a negative x) with a finite 1/x there: the same
 # exit code and step for any --log-every (exit 0 before when no logged step fell on it)
 for le in 1 auto; do

@@ -796,11 +796,58 @@ static void crossings_summary(ms_state *s, const double *x, json_t *ej) {
                                     "counted in frac_macro_overshoot, not in frac_crossed"));
 }
 
+/* An ensemble that diverged after its last histogram step (often before its first: the
+ * default is the last step) would leave no law of the states before they ran away. The
+ * loop keeps no earlier states, and after a divergence between observed steps its blocks
+ * stand at different steps, so the law at the last good step (bad_step − 1: every state
+ * finite) is recomputed: the same map from the same initial states up to that step, the
+ * same bits as the run had there (chaosgd/loop.h). Only on this failure path; it costs at
+ * most the run's time again. Rows of kind last_good in hist.csv. */
+static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err) {
+  const uint64_t good = (uint64_t)r->lr.bad_step - 1;
+  cgd_map *map = NULL;
+  double *x2 = malloc(s->n * s->dim * sizeof *x2), *p = malloc(s->ncell * sizeof *p);
+  int rc = x2 && p ? cgd_map_create(&r->mo, r->obj, s->n, &map, err)
+                   : cgd_fail(err, CGD_ENOMEM, "out of memory for the last good histogram");
+  if (!rc) {
+    memcpy(x2, r->x0, s->n * s->dim * sizeof *x2);
+    cgd_observer ob = {.wants = ens_wants_none};
+    cgd_loop_opts lo = {.iters = good, .loss_limit = INFINITY, .stop = r->cfg->stop};
+    cgd_loop_result lr2;
+    cgd_error e2;
+    const int lrc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, &e2);
+    uint64_t total = 0;
+    if (lrc) /* interrupted meanwhile: the run's own outcome stands, without these rows */
+      json_object_set_new(sum, "last_good_hist", json_pack("{s:I, s:s}", "step", (json_int_t)good,
+                                                             "not_written", e2.msg));
+    else if (!(rc = ensemble_probs(s, x2, p, &total, err))) {
+      struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
+      if (s->gibbs && total) distances(s, p, s->gibbs, &d);
+      write_hist_rows(s, s->hist.fp, good, "last_good", p, total, &d);
+      json_object_set_new(sum, "last_good_hist",
+                          dist_json(json_pack("{s:I, s:f}", "step", (json_int_t)good, "in_range_fraction",
+                                              (double)total / (double)s->n), &d));
+    }
+  }
+  cgd_map_free(map);
+  free(x2);
+  free(p);
+  return rc;
+}
+
 static int ensemble_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   ms_state *s = r->ks;
   const cgd_run_config *c = r->cfg;
-  int rc = cgd_outfile_commit(&s->hist, err);
-  if (rc) return rc;
+  int rc = CGD_OK;
+  if (r->run_rc == CGD_EDIVERGED && r->lr.bad_step >= 1 &&
+      (s->eh.next_h == 0 || s->hsteps[s->eh.next_h - 1] + 1 < (uint64_t)r->lr.bad_step))
+    rc = last_good_hist(r, s, sum, err);
+  if (rc) { /* hist.csv still keeps what it had */
+    cgd_error e;
+    cgd_outfile_commit(&s->hist, &e);
+    return rc;
+  }
+  if ((rc = cgd_outfile_commit(&s->hist, err))) return rc;
   for (size_t k = 0; k < CGD_LOOP_SLOTS; k++)
     if (s->cross[k].status) {
       *err = s->cross[k].err;
