@@ -224,6 +224,13 @@ done
   [ "$(grep -c '^32,last_good,' "$W/ensdiv1/hist.csv")" -gt 0 ] &&
   diff <(grep '^32,last_good,' "$W/ensdiv1/hist.csv" | cut -d, -f3-) <(grep '^32,ensemble,' "$W/ensdiv32/hist.csv" | cut -d, -f3-) >/dev/null && ok ||
   bad "diverged ensemble: last good histogram $(jq -c .last_good_hist "$W/ensdiv1/summary.json")"
+# a single orbit's statistics stop before the state the run diverged on (x4 = 1e23 here,
+# refused by the objective, was counted before): x1..x3 of the trace
+"$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.5 --x0 3 --iters 100 --burn-in 0 --quiet --no-plots \
+  --out "$W/orbdiv" >/dev/null 2>&1
+want=$(awk -F, 'NR >= 3 && NR <= 5 { s += $2 } END { printf "%.6e", s / 3 }' "$W/orbdiv/trace.csv")
+[ "$(jq -r '"\(.diverged_step) \(.orbit.samples) \(.orbit.mean[0])"' "$W/orbdiv/summary.json" | awk '{ printf "%s %s %.6e", $1, $2, $3 }')" = "4 3 $want" ] && ok ||
+  bad "diverged orbit statistics: $(jq -c '[.diverged_step, .orbit]' "$W/orbdiv/summary.json"), want mean $want"
 # f undefined where the dynamics go (log of a negative x) with a finite 1/x there: the same
 # exit code and step for any --log-every (exit 0 before when no logged step fell on it)
 for le in 1 auto; do

@@ -61,6 +61,8 @@ typedef struct ms_state {
   cgd_hist2d *orbit2;
   double orbit_sum[2], orbit_sq[2];
   uint64_t orbit_n;
+  double orbit_pending[2]; /* the newest state, counted once the run has gone past it */
+  uint64_t orbit_has_pending;
   /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
    * bit 1: by overshoot of the macro map x − η f0'(x)) */
   unsigned char *crossed;
@@ -182,19 +184,28 @@ static void eh_free(ens_hists *h) {
 
 /* ---------------------------------------------------------------- per-step bookkeeping */
 
-/* Single orbit: time histogram and moments after burn-in. */
+/* Single orbit: time histogram and moments after burn-in. A new state is counted one step
+ * late: block_done sees it before the loop has checked it, and the state where the run
+ * stops diverged (a non-finite state, one the objective refuses, f undefined) must not be
+ * in the statistics; orbit_end counts the last one unless the run stopped on it. */
+static void orbit_count(ms_state *s, const double *x) {
+  if (s->orbit1) cgd_hist_add(s->orbit1, x, 1, 1);
+  if (s->orbit2) cgd_hist2d_add(s->orbit2, x, 1);
+  for (size_t a = 0; a < s->dim; a++) {
+    s->orbit_sum[a] += x[a];
+    s->orbit_sq[a] += x[a] * x[a];
+  }
+  s->orbit_n++;
+}
+
 static void orbit_block(void *u, size_t slot, uint64_t t, size_t i0, size_t nb,
                         const double *x_old, const double *x_new) {
   ms_state *s = u;
   (void)slot, (void)i0, (void)nb, (void)x_old;
   if (t + 1 < s->cfg->burn_in) return;
-  if (s->orbit1) cgd_hist_add(s->orbit1, x_new, 1, 1);
-  if (s->orbit2) cgd_hist2d_add(s->orbit2, x_new, 1);
-  for (size_t a = 0; a < s->dim; a++) {
-    s->orbit_sum[a] += x_new[a];
-    s->orbit_sq[a] += x_new[a] * x_new[a];
-  }
-  s->orbit_n++;
+  if (s->orbit_has_pending) orbit_count(s, s->orbit_pending);
+  memcpy(s->orbit_pending, x_new, s->dim * sizeof *x_new);
+  s->orbit_has_pending = 1;
 }
 
 /* Crossings of x = 0 in a block as bits: word w, bit k = [particle 64w + k changed side]
@@ -683,6 +694,11 @@ static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   json_object_set_new(sum, "particles", json_integer(1));
   s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
   s->in_range = NAN;
+  /* the newest state is the one the run stopped on unless it completed or was interrupted
+   * (then that state had passed the map's check; f there is not needed) */
+  if (s->orbit_has_pending && (r->run_rc == CGD_OK || r->run_rc == CGD_EINTERRUPTED))
+    orbit_count(s, s->orbit_pending);
+  s->orbit_has_pending = 0;
   if (s->orbit_n) {
     double *p = malloc(s->ncell * sizeof *p);
     if (!p) return cgd_fail(err, CGD_ENOMEM, "out of memory");
@@ -994,6 +1010,8 @@ static int ms_save(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
   cgd_ck_put(fp, s->orbit_sum, sizeof s->orbit_sum);
   cgd_ck_put(fp, s->orbit_sq, sizeof s->orbit_sq);
   cgd_ck_put_u64(fp, s->orbit_n);
+  cgd_ck_put(fp, s->orbit_pending, sizeof s->orbit_pending);
+  cgd_ck_put_u64(fp, s->orbit_has_pending);
   cgd_ck_put(fp, s->crossed, s->crossed ? s->n : 0);
   cgd_ck_put(fp, s->max_move, sizeof s->max_move);
   cgd_ck_put_u64(fp, s->eh.next_h);
@@ -1028,6 +1046,8 @@ static int ms_load(cgd_run_ctx *r, FILE *fp, cgd_error *err) {
   if (!rc) rc = cgd_ck_get(fp, s->orbit_sum, sizeof s->orbit_sum, "orbit sums", err);
   if (!rc) rc = cgd_ck_get(fp, s->orbit_sq, sizeof s->orbit_sq, "orbit squares", err);
   if (!rc) rc = cgd_ck_get_u64(fp, &s->orbit_n, "orbit samples", err);
+  if (!rc) rc = cgd_ck_get(fp, s->orbit_pending, sizeof s->orbit_pending, "orbit state", err);
+  if (!rc) rc = cgd_ck_get_u64(fp, &s->orbit_has_pending, "orbit state", err);
   if (!rc) rc = cgd_ck_get(fp, s->crossed, s->crossed ? s->n : 0, "crossings", err);
   if (!rc) rc = cgd_ck_get(fp, s->max_move, sizeof s->max_move, "moves", err);
   if (!rc) rc = cgd_ck_get_u64(fp, &nh, "histogram step", err);

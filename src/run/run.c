@@ -144,7 +144,8 @@ static int series_finish(void *u, const cgd_run_info *info, cgd_record *sum, cgd
 
 /* ---------------------------------------------------------------- checkpoints */
 
-static const char CK_MAGIC[8] = {'C', 'G', 'D', 'C', 'K', 'P', 'T', '1'};
+/* the last character is the format's version (2: a single orbit's pending state) */
+static const char CK_MAGIC[8] = {'C', 'G', 'D', 'C', 'K', 'P', 'T', '2'};
 
 /* The state at step t (observed: the observers have already seen t). */
 static int ckpt_write(cgd_run_ctx *r, uint64_t t, int observed, cgd_error *err) {
@@ -192,7 +193,7 @@ static int ckpt_read(cgd_run_ctx *r, cgd_error *err) {
   size_t mlen;
   double *ms = cgd_map_state(r->map, &mlen);
   int rc = fread(magic, 1, 8, fp) == 8 && !memcmp(magic, CK_MAGIC, 8)
-               ? CGD_OK : cgd_fail(err, CGD_EDATA, "%s: not a chaosgd checkpoint", path);
+               ? CGD_OK : cgd_fail(err, CGD_EDATA, "%s: not a chaosgd checkpoint of this version", path);
   if (!rc) rc = cgd_ck_get_u64(fp, &t, "step", err);
   if (!rc) rc = cgd_ck_get_u64(fp, &observed, "observed", err);
   if (!rc && t > r->cfg->iters) rc = cgd_fail(err, CGD_EDATA, "%s: step %llu is past the run's end", path, (unsigned long long)t);
