@@ -281,9 +281,12 @@ grep -q 'already holds a run' "$W/err" && ok || bad "reuse message"
 # --save-params into a missing directory fails before step 0
 expect_exit 4 "bad --save-params" run --iters 100000000 --save-params "$W/nodir/p.txt" --out "$W/sp"
 [ ! -e "$W/sp/trace.csv" ] && ok || bad "bad --save-params found only after the run"
-# --config takes a run directory; a comparison directory is explained
+# --config takes a run directory, or a comparison's, which repeats all its rates; one
+# without a config.json (written before comparisons recorded theirs) is explained
 "$T" --config "$W/rc1" --out "$W/rc3" --quiet >/dev/null && cmp -s "$W/rc1/trace.csv" "$W/rc3/trace.csv" && ok || bad "--config RUNDIR"
-expect_exit 3 "--config on a comparison directory" "$T" --config "$W/cmp"
+"$T" --config "$W/cmp" --out "$W/cmp2" --quiet >/dev/null && cmp -s "$W/cmp/comparison.csv" "$W/cmp2/comparison.csv" && ok || bad "--config CMPDIR"
+mkdir -p "$W/oldcmp" && cp "$W/cmp/comparison.json" "$W/oldcmp/"
+expect_exit 3 "--config on an old comparison directory" "$T" --config "$W/oldcmp"
 grep -q 'comparison directory' "$W/err" && ok || bad "--config comparison-directory message"
 # options for another kind or map are errors
 expect_exit 2 "--gamma under gd" "$T" --gamma 0.5

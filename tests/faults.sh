@@ -84,9 +84,10 @@ sleep 0.5; kill -INT $pid; wait $pid; code=$?
 jq -e '.status == "interrupted"' "$W/cmp/lr-0.001/summary.json" >/dev/null && ok || bad "interrupted comparison run"
 "$T" --resume "$W/cmp/lr-0.001" --quiet >/dev/null 2>&1 && ok || bad "resume of a comparison's run"
 
-# a comparison under SIGTERM and SIGKILL: the rates that finished are complete, the one
-# that was running resumes from its checkpoint to the same files as in an uninterrupted
-# comparison
+# a comparison under SIGTERM and SIGKILL: the rates that finished are complete, and
+# --resume of the comparison's directory continues the rate that was running from its
+# checkpoint, reads the finished one back and writes the table: the same files as an
+# uninterrupted comparison
 CA=(--data "$DATA" --no-plots --quiet --lyapunov=off --lr 0.001,0.02 --iters 6000 --checkpoint-every 500)
 "$T" "${CA[@]}" --out "$W/cfull" >/dev/null 2>&1 || bad "uninterrupted comparison"
 for sig in TERM KILL; do
@@ -99,8 +100,11 @@ for sig in TERM KILL; do
   [ $sig = KILL ] || [ "$code" = 6 ] && ok || bad "comparison SIG$sig: exit $code"
   cmp -s "$W/cfull/lr-0.001/trace.csv" "$d/lr-0.001/trace.csv" && ok || bad "comparison SIG$sig: the finished rate differs"
   no_half_files "$d/lr-0.02"
-  "$T" --resume "$d/lr-0.02" --quiet >/dev/null 2>"$W/err" && ok || bad "comparison SIG$sig: resume ($(cat "$W/err"))"
+  "$T" --resume "$d" --quiet >/dev/null 2>"$W/err" && ok || bad "comparison SIG$sig: resume ($(cat "$W/err"))"
   same_as "$W/cfull/lr-0.02" "$d/lr-0.02" "comparison SIG$sig"
+  for f in comparison.csv comparison.json comparison_hist.csv; do
+    cmp -s "$W/cfull/$f" "$d/$f" && ok || bad "comparison SIG$sig: resumed $f differs"
+  done
 done
 
 # a read-only output directory and a full disk (mounts need root)

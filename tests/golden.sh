@@ -19,6 +19,8 @@
 #   tests/golden.sh --record   re-record (only for a deliberate change of numerics, which
 #                              the commit that re-records must explain)
 #
+# The orbit cases gained two new fields, final_f and first_increase_step, recorded as they
+# came (2026-11-27; no number of the former recording changed).
 # Fields that are new or renamed since the recording are listed in IGNORE below
 # (gibbs.in_range_fraction, compare.steps_completed and the lyapunov object: new; seconds,
 # us_per_step, ns_per_particle_step: wall-clock, now in timing.json).

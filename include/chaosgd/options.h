@@ -134,6 +134,9 @@ void cgd_run_config_usage(FILE *out);
  * words as on the command line. Informational keys a run writes (software, dataset,
  * model, objective_info, command_line, out, kind, objective) are accepted and not used. */
 int cgd_run_config_load(const char *path, cgd_run_config *c, cgd_error *err);
+/* --resume DIR: DIR/config.json into c, with out = DIR and resume set; nothing given on a
+ * command line (src cleared), as the run's own options were checked when it started. */
+int cgd_run_config_load_resume(const char *dir, cgd_run_config *c, cgd_error *err);
 /* The same from a string in memory (name is used in messages); for tests and fuzzing. */
 int cgd_run_config_load_string(const char *text, size_t len, const char *name,
                                cgd_run_config *c, cgd_error *err);

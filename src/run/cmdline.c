@@ -26,7 +26,7 @@ void cgd_run_config_usage(FILE *fp) {
           "\n"
           "  --config FILE        repeat a run from its config.json (must come first; later\n"
           "                       options override it)\n"
-          "  --resume RUN         continue an interrupted or killed run from its checkpoint\n"
+          "  --resume RUN         continue an interrupted or killed run (or comparison) from its checkpoint\n"
           "                       (must come first; only --quiet, --no-progress may follow)\n");
   for (size_t i = 0; i < NOPT; i++) {
     const cgd_optdef *d = &TABLE[i];
@@ -51,20 +51,6 @@ void cgd_run_config_usage(FILE *fp) {
 }
 
 enum { O_CONFIG = 1000, O_HELP, O_VERSION, O_CRITK, O_RESUME };
-
-/* --resume RUN: the run's own config.json, its directory, and nothing else may change but
- * what only affects the terminal. */
-static int resume_args(cgd_run_config *c, const char *dir, cgd_error *err) {
-  char path[4200];
-  snprintf(path, sizeof path, "%s/config.json", dir);
-  int rc = cgd_run_config_load(path, c, err);
-  if (rc) return rc;
-  memset(c->src, 0, sizeof c->src); /* the run's own options, already checked once */
-  if (snprintf(c->out, sizeof c->out, "%s", dir) >= (int)sizeof c->out)
-    return cgd_fail(err, CGD_EUSAGE, "--resume: path too long");
-  c->resume = 1;
-  return CGD_OK;
-}
 
 static int critical_k(const cgd_run_config *c, FILE *out, cgd_error *err) {
   const char *pn[CGD_MAX_PARAMS];
@@ -160,7 +146,7 @@ static int parse_with(cgd_run_config *c, int argc, char **argv, FILE *out,
       break;
     case O_RESUME:
       rc = at != 1 ? cgd_fail(err, CGD_EUSAGE, "--resume must come first")
-                   : resume_args(c, optarg, err);
+                   : cgd_run_config_load_resume(optarg, c, err);
       break;
     case O_HELP: cgd_run_config_usage(out); return 1;
     case O_VERSION: fprintf(out, "train (chaosgd) %s, git %s\n", CGD_VERSION, CGD_GIT_REV); return 1;

@@ -8,8 +8,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "chaosgd/mlp.h"
+#include "chaosgd/multiscale.h"
 #include "chaosgd/run.h"
+#include "ms_spec.h"
 #include "run_internal.h"
 
 /* A run's directory relative to the comparison directory (its last path component). */
@@ -211,9 +215,146 @@ static int prepare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *
   return cgd_run_dir_prepare(cfg->out, what, cfg->force, dir, len, err);
 }
 
+/* ---------------------------------------------------------------- --resume */
+
+/* A number of summary.json (null: NaN). */
+static double jnum(const json_t *o, const char *key) {
+  const json_t *v = json_object_get(o, key);
+  return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int status_code(const char *name) {
+  static const int codes[] = {CGD_OK, CGD_EINTERNAL, CGD_EUSAGE, CGD_EDATA, CGD_EIO,
+                              CGD_EDIVERGED, CGD_EINTERRUPTED, CGD_ENOMEM, CGD_EDOMAIN};
+  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+    if (!strcmp(cgd_status_name(codes[i]), name)) return codes[i];
+  return CGD_EINTERNAL;
+}
+
+/* A finished rate's row from what its run wrote: summary.json (jansson writes doubles so
+ * that they read back exactly, so the table is the one an uninterrupted comparison gives)
+ * and, for the MLP, params_final.txt for the parameter histograms. Returns the rate's own
+ * status with its message in e; a file that cannot be read is CGD_EDATA naming it. */
+static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd_run_result *res,
+                               cgd_error *e) {
+  const cgd_kind_id kind = cgd_run_config_kind(one);
+  const char *v = kind == CGD_KIND_MLP ? "loss" : "f";
+  char key[64];
+  snprintf(res->dir, sizeof res->dir, "%s", one->out);
+  res->kind = kind;
+  res->status = status_code(json_string_value(json_object_get(sum, "status")));
+  snprintf(res->verdict, sizeof res->verdict, "%s",
+           json_is_string(json_object_get(sum, "verdict")) ? json_string_value(json_object_get(sum, "verdict")) : "none");
+  const json_t *st = json_object_get(sum, "steps_completed");
+  res->steps = json_is_integer(st) ? (uint64_t)json_integer_value(st) : 0;
+  snprintf(key, sizeof key, "final_%s", v);
+  res->final_value = jnum(sum, key);
+  const json_t *fi = json_object_get(sum, "first_increase_step");
+  res->first_increase = json_is_integer(fi) ? (int64_t)json_integer_value(fi) : -1;
+  const json_t *t = json_object_get(sum, "tail");
+  if ((res->have_tail = json_is_object(t))) {
+    cgd_tail_stats *ts = &res->tail;
+    double *fields[] = {&ts->mean, &ts->std, &ts->rel_std, &ts->min, &ts->max};
+    const char *names[] = {"mean", "std", "rel_std", "min", "max"};
+    for (int k = 0; k < 5; k++) {
+      snprintf(key, sizeof key, "%s_%s", v, names[k]);
+      *fields[k] = jnum(t, key);
+    }
+    ts->start = (size_t)jnum(t, "start_step");
+    ts->len = (size_t)jnum(t, "steps");
+    ts->frac_increase = jnum(t, "frac_increase");
+    ts->lag1_autocorr_incr = jnum(t, "lag1_autocorr_increments");
+    const json_t *per = json_object_get(t, "period");
+    ts->period = json_is_integer(per) ? (int)json_integer_value(per) : 0;
+    ts->block_means_decreasing = json_is_true(json_object_get(t, "block_means_decreasing"));
+  }
+  const json_t *g = json_object_get(sum, "gibbs");
+  const char *gn[] = {"tv", "hellinger", "kl", "w1", "ks"};
+  for (int k = 0; k < 5; k++) res->gibbs[k] = json_is_object(g) ? jnum(g, gn[k]) : NAN;
+  const json_t *msg = json_object_get(sum, "message");
+  snprintf(e->msg, sizeof e->msg, "%s", json_is_string(msg) ? json_string_value(msg) : "");
+  if (kind == CGD_KIND_MLP) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/config.json", one->out);
+    json_t *conf = json_load_file(path, 0, NULL);
+    const json_t *in = json_object_get(json_object_get(conf, "dataset"), "inputs");
+    const size_t d = json_is_integer(in) ? (size_t)json_integer_value(in) : 0, H = one->hidden;
+    json_decref(conf);
+    if (!d) return cgd_fail(e, CGD_EDATA, "%s: no dataset.inputs", path);
+    res->nstate = (d + 2) * H + 1;
+    if (!(res->state_final = malloc(res->nstate * sizeof *res->state_final)))
+      return cgd_fail(e, CGD_ENOMEM, "out of memory");
+    snprintf(path, sizeof path, "%s/params_final.txt", one->out);
+    int rc = cgd_mlp_params_read(path, d, H, res->state_final, e);
+    if (rc) return rc;
+  }
+  return res->status;
+}
+
+/* --resume of a comparison: each rate as its directory was left. A finished rate
+ * (summary.json with a status other than interrupted) is read back; one with
+ * checkpoint.bin continues from it (the rate's own --resume); any other, never started or
+ * killed before its first checkpoint, runs from the start. */
+static int resume_rate(const cgd_run_config *cfg, cgd_run_config *one, cgd_run_result *res,
+                       const char **how, cgd_error *e) {
+  char path[4200];
+  snprintf(path, sizeof path, "%s/summary.json", one->out);
+  json_t *sum = json_load_file(path, 0, NULL);
+  const json_t *st = json_object_get(sum, "status");
+  if (json_is_string(st) && strcmp(json_string_value(st), "interrupted")) {
+    *how = "finished before";
+    int rc = result_from_summary(one, sum, res, e);
+    json_decref(sum);
+    return rc;
+  }
+  json_decref(sum);
+  snprintf(path, sizeof path, "%s/checkpoint.bin", one->out);
+  if (access(path, R_OK) == 0) {
+    *how = "resumed";
+    cgd_run_config *rc1 = cgd_run_config_create();
+    if (!rc1) return cgd_fail(e, CGD_ENOMEM, "out of memory");
+    int rc = cgd_run_config_load_resume(one->out, rc1, e);
+    if (!rc) {
+      rc1->stop = cfg->stop;
+      rc1->quiet = cfg->quiet;
+      rc1->progress = cfg->progress;
+      rc = cgd_run_resume(rc1, res, e);
+    }
+    cgd_run_config_free(rc1);
+    return rc;
+  }
+  *how = "started";
+  one->force = 1; /* a directory without checkpoint or summary holds nothing to keep */
+  return cgd_run(one, NULL, res, e);
+}
+
+/* The states' dimension of an analytic comparison (for its figure); 1 for the MLP. */
+static int states_dim(const cgd_run_config *cfg) {
+  if (cgd_run_config_kind(cfg) == CGD_KIND_MLP) return 1;
+  const char *pn[CGD_MAX_PARAMS];
+  cgd_ms_spec spec = cgd_ms_spec_of(cfg, pn);
+  cgd_objective *o;
+  cgd_error e;
+  if (cgd_multiscale_create(&spec, &o, &e)) return 1;
+  const int dim = (int)o->dim;
+  cgd_objective_free(o);
+  return dim;
+}
+
 int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *err) {
   int rc = cgd_run_config_check(cfg, err);
-  if (rc || (rc = prepare(cfg, dir, len, err))) return rc;
+  if (rc) return rc;
+  if (cfg->resume) {
+    if (snprintf(dir, len, "%s", cfg->out) >= (int)len) return cgd_fail(err, CGD_EUSAGE, "--resume: path too long");
+  } else {
+    if ((rc = prepare(cfg, dir, len, err))) return rc;
+    /* what --resume (and --config) read back: every option, the list of rates */
+    json_t *conf = cgd_run_config_json(cfg);
+    json_object_set_new(conf, "out", json_string(dir));
+    rc = cgd_json_write(dir, "config.json", conf, err);
+    json_decref(conf);
+    if (rc) return rc;
+  }
   cgd_run_result *res = calloc(cfg->nlr, sizeof *res);
   cgd_run_config *one = cgd_run_config_dup(cfg);
   if (!res || !one) {
@@ -221,7 +362,8 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
     cgd_run_config_free(one);
     return cgd_fail(err, CGD_ENOMEM, "out of memory");
   }
-  int worst = CGD_OK, dim = 1;
+  int worst = CGD_OK;
+  const int dim = states_dim(cfg);
   size_t done = 0;
   for (size_t r = 0; r < cfg->nlr; r++) {
     char lr[32];
@@ -235,18 +377,19 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
       break;
     }
     cgd_error e;
-    int st = cgd_run(one, NULL, &res[r], &e);
+    const char *how = NULL;
+    int st = cfg->resume ? resume_rate(cfg, one, &res[r], &how, &e) : cgd_run(one, NULL, &res[r], &e);
     if (st && !res[r].dir[0]) { /* refused before its run directory existed: not a row */
       rc = cgd_fail(err, st, "lr %s: %s", lr, e.msg);
       break;
     }
     if (!cfg->quiet) {
-      fprintf(stderr, "lr %s: %s after %llu steps (%.2f s)", lr, res[r].verdict,
-              (unsigned long long)res[r].steps, res[r].seconds);
+      fprintf(stderr, "lr %s: %s after %llu steps", lr, res[r].verdict, (unsigned long long)res[r].steps);
+      if (how) fprintf(stderr, " (%s)", how);
+      if (!how || strcmp(how, "finished before")) fprintf(stderr, " (%.2f s)", res[r].seconds);
       if (st) fprintf(stderr, " — %s", e.msg);
       fputc('\n', stderr);
     }
-    if (res[r].kind != CGD_KIND_MLP && cfg->ensemble) dim = (int)(res[r].nstate / cfg->ensemble);
     if (st && !worst) worst = cgd_fail(err, st, "lr %s: %s", lr, e.msg); /* name the rate */
     done = r + 1;
     /* every other outcome (diverged, an objective refusing a state the dynamics reached)

@@ -148,8 +148,8 @@ json_t *cgd_run_config_json(const cgd_run_config *c) {
     case OPT_CMPMAP: v = json_string(c->compare ? cgd_map_kind_name(c->compare_map) : ""); break;
     case OPT_GIBBS: v = json_string(c->gibbs_gaussian ? "gaussian" : "exact"); break;
     case OPT_RANGE: v = cgd_jarray((const double *)p, 2); break;
-    case OPT_LRS: /* one rate; an orbit diagram records its whole grid */
-      v = c->bifurcation && c->nlr > 1 ? cgd_jarray(c->lrs, c->nlr) : json_real(c->lr);
+    case OPT_LRS: /* one rate; an orbit diagram or a comparison records all its rates */
+      v = c->nlr > 1 ? cgd_jarray(c->lrs, c->nlr) : json_real(c->lr);
       break;
     case OPT_ONOFF: {
       int on = *(const int *)p;
@@ -334,12 +334,8 @@ static int load_keys(const json_t *root, const char *name, cgd_run_config *c, ch
     return cgd_fail(err, CGD_EDATA, "%s: \"objective\" is \"multiscale\" but \"f0\" is missing", name);
   if (obj && !strcmp(json_string_value(obj), "mlp") && c->f0[0])
     return cgd_fail(err, CGD_EDATA, "%s: \"objective\" is \"mlp\" but \"f0\" is given", name);
-  /* a single rate from the file (an orbit diagram keeps its grid); a command-line --lr
-   * list replaces it */
-  if (!c->bifurcation) {
-    c->nlr = 1;
-    c->lrs[0] = c->lr;
-  }
+  /* "lr" is one rate, or the list of a comparison or the grid of an orbit diagram; a
+   * command-line --lr replaces it */
   return CGD_OK;
 }
 
@@ -354,8 +350,22 @@ int cgd_run_config_load_string(const char *text, size_t len, const char *name,
   return rc;
 }
 
+int cgd_run_config_load_resume(const char *dir, cgd_run_config *c, cgd_error *err) {
+  char path[4200];
+  if (snprintf(path, sizeof path, "%s/config.json", dir) >= (int)sizeof path ||
+      snprintf(c->out, sizeof c->out, "%s", dir) >= (int)sizeof c->out)
+    return cgd_fail(err, CGD_EUSAGE, "--resume: path too long");
+  int rc = cgd_run_config_load(path, c, err);
+  if (rc) return rc;
+  memset(c->src, 0, sizeof c->src); /* the run's own options, already checked once */
+  snprintf(c->out, sizeof c->out, "%s", dir);
+  c->resume = 1;
+  return CGD_OK;
+}
+
 int cgd_run_config_load(const char *path_in, cgd_run_config *c, cgd_error *err) {
-  /* a run directory stands for its config.json; a comparison directory has none */
+  /* a run or comparison directory stands for its config.json (a comparison written before
+   * comparisons recorded theirs has none: explained) */
   char path[4200];
   struct stat st;
   snprintf(path, sizeof path, "%s", path_in);

@@ -692,6 +692,10 @@ static int orbit_end(cgd_run_ctx *r, json_t *sum, cgd_error *err) {
   ms_state *s = r->ks;
   const cgd_run_config *c = r->cfg;
   json_object_set_new(sum, "particles", json_integer(1));
+  /* as the MLP's final_loss: what a comparison's table reads back on --resume */
+  json_object_set_new(sum, "first_increase_step",
+                      r->res->first_increase >= 0 ? json_integer(r->res->first_increase) : json_null());
+  json_object_set_new(sum, "final_f", cgd_jreal(r->res->final_value));
   s->final = (struct cgd_distances){NAN, NAN, NAN, NAN, NAN};
   s->in_range = NAN;
   /* the newest state is the one the run stopped on unless it completed or was interrupted
