@@ -837,7 +837,9 @@ static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *e
     cgd_error e2;
     const int lrc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, &e2);
     uint64_t total = 0;
-    if (lrc) /* interrupted meanwhile: the run's own outcome stands, without these rows */
+    /* interrupted meanwhile (or an f that overflowed where only ∇f was evaluated): the
+     * run's own outcome stands, without these rows */
+    if (lrc)
       json_object_set_new(sum, "last_good_hist", json_pack("{s:I, s:s}", "step", (json_int_t)good,
                                                              "not_written", e2.msg));
     else if (!(rc = ensemble_probs(s, x2, p, &total, err))) {

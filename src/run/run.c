@@ -30,31 +30,27 @@ static int mux_wants(void *u, uint64_t t) {
   return 0;
 }
 
-static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
-                       const double *g, cgd_error *err) {
-  cgd_run_ctx *r = u;
+/* An observer sees the steps it asked for, and the last one; a step that fails the loop's
+ * check only if it asked for that too (the trace, the kind's series), never an analysis. */
+static int fan_out(cgd_run_ctx *r, int failing, uint64_t t, size_t n, const double *x,
+                   const double *f, const double *g, cgd_error *err) {
   for (size_t i = 0; i < r->nobs; i++) {
     const cgd_run_observer *o = &r->obs[i];
-    /* an observer sees the steps it asked for, and the last one */
-    if (!o->observe || (o->wants && t != r->cfg->iters && !o->wants(o->state, t))) continue;
+    if (!o->observe || (failing && !o->sees_failing_step) ||
+        (o->wants && t != r->cfg->iters && !o->wants(o->state, t)))
+      continue;
     int rc = o->observe(o->state, t, n, x, f, g, err);
     if (rc) return rc;
   }
   return CGD_OK;
 }
-
-/* The step the loop reports as diverged: only the observers that asked for it (the
- * trace, the kind's series), never an analysis. */
+static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                       const double *g, cgd_error *err) {
+  return fan_out(u, 0, t, n, x, f, g, err);
+}
 static int mux_observe_failing(void *u, uint64_t t, size_t n, const double *x, const double *f,
                                const double *g, cgd_error *err) {
-  cgd_run_ctx *r = u;
-  for (size_t i = 0; i < r->nobs; i++) {
-    const cgd_run_observer *o = &r->obs[i];
-    if (!o->observe || !o->sees_failing_step) continue;
-    int rc = o->observe(o->state, t, n, x, f, g, err);
-    if (rc) return rc;
-  }
-  return CGD_OK;
+  return fan_out(u, 1, t, n, x, f, g, err);
 }
 
 static void mux_observe_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m,
