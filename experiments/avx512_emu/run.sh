@@ -9,6 +9,7 @@
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 data=${1:-$src/datasets/airfoil_self_noise.dat}
+data=$(realpath "$data") # the suites run from a temporary copy of the tree
 work=$(mktemp -d /tmp/chaosgd-avx512emu.XXXXXX)
 trap 'rm -rf "$work"' EXIT
 git -C "$src" archive HEAD | tar -x -C "$work"
