@@ -216,6 +216,16 @@ for le in 1 auto; do
 done
 [ "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json")" = "$(jq -c '[.diverged_step, .steps_completed]' "$W/ensdivauto/summary.json")" ] &&
   ok || bad "ensemble divergence step depends on --log-every: $(jq -c '[.diverged_step, .steps_completed]' "$W/ensdiv1/summary.json" "$W/ensdivauto/summary.json" | tr '\n' ' ')"
+# the step a run diverges on ends trace.csv off the --log-every grid too, and is not in the
+# series: final_loss and the tail are those of the steps before it (all null before)
+"$T" --data "$DATA" --lr 3 --loss-limit 1e308 --iters 50 --log-every 5 --quiet --no-plots --out "$W/mlpdiv7" >/dev/null 2>&1
+[ "$(tail -1 "$W/mlpdiv7/trace.csv" | cut -d, -f1)" = 7 ] &&
+  jq -e '.diverged_step == 7 and (.final_loss | numbers) and .tail.steps > 0 and (.tail.loss_mean | numbers)' "$W/mlpdiv7/summary.json" >/dev/null && ok ||
+  bad "diverged MLP series: $(tail -1 "$W/mlpdiv7/trace.csv" | cut -c1-40) $(jq -c '[.diverged_step, .final_loss, .tail.steps]' "$W/mlpdiv7/summary.json")"
+# a comparison refused before any rate ran leaves no comparison behind (a corrected rerun
+# into the same --out was refused: "already holds a run")
+expect_exit 3 "comparison with missing data" "$T" --data "$W/nonexist" --lr 0.1,0.2 --out "$W/nodatacmp"
+"$T" --data "$DATA" --lr 0.1,0.2 --iters 5 --quiet --no-plots --out "$W/nodatacmp" >/dev/null 2>&1 && ok || bad "rerun after a refused comparison"
 # a diverged ensemble keeps the law of its last good step (hist.csv had only its header):
 # the same rows as --hist-at that step gives
 "$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.3 --map heavyball --ensemble 100 --iters 200 --hist-at 32 \

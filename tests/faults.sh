@@ -107,6 +107,27 @@ for sig in TERM KILL; do
   done
 done
 
+# a comparison stopped by a signal exits 6 even when an earlier rate diverged (it exited
+# 5: the first rate's status won), so that --resume is what the code says
+DW=(--f0 doublewell --eps 1e-3 --x0 0.3 --no-plots --quiet)
+"$T" "${DW[@]}" --lr 0.5,0.1 --iters 3000000 --out "$W/divint" >/dev/null 2>&1 &
+pid=$!
+wait_for "$W/divint/lr-0.1/config.json" || bad "diverged-then-interrupted comparison did not reach its second rate"
+sleep 0.3; kill -INT $pid; wait $pid; code=$?
+[ "$code" = 6 ] && ok || bad "comparison interrupted after a diverged rate: exit $code (want 6)"
+# --force over a former comparison empties its rate directories first: a --resume of the new
+# one, stopped before a rate, runs that rate instead of reading the old one back as finished
+"$T" "${DW[@]}" --lr 0.1,0.2 --iters 1000 --out "$W/forced" >/dev/null 2>&1
+"$T" "${DW[@]}" --lr 0.1,0.2 --iters 3000000 --force --out "$W/forced" >/dev/null 2>&1 &
+pid=$!
+wait_for "$W/forced/lr-0.1/config.json" || bad "forced comparison did not start"
+sleep 0.3; kill -INT $pid; wait $pid
+[ ! -e "$W/forced/lr-0.2/summary.json" ] && ok || bad "--force kept the former comparison's lr-0.2/summary.json"
+# a finished rate's summary.json edited by hand is refused naming the file and key
+"$T" "${DW[@]}" --lr 0.1,0.2 --iters 500 --out "$W/edited" >/dev/null 2>&1
+jq '.steps_completed = -5' "$W/edited/lr-0.1/summary.json" > "$W/s.json" && mv "$W/s.json" "$W/edited/lr-0.1/summary.json"
+expect 3 'lr-0.1/summary.json: "steps_completed" should be a whole number' "$T" --resume "$W/edited"
+
 # a read-only output directory and a full disk (mounts need root)
 if [ "$(id -u)" = 0 ] && mkdir -p "$W/ro" "$W/full" && mount -t tmpfs -o ro,size=1m tmpfs "$W/ro" 2>/dev/null; then
   mounts+=("$W/ro")

@@ -12,10 +12,10 @@
  *                     states while it is in cache (chaosgd/loop.h), concurrently for
  *                     different chunks: per-chunk partial reductions, combined in observe.
  *   observe(t, ...)   at an observed step: states x (n × dim), values f (n), gradients g.
- *                     A step that fails the loop's check (non-finite f or ∇f, f above the
- *                     loss limit: the step reported as diverged) is seen only by observers
- *                     with sees_failing_step = 1 (the trace, which ends on that row, and
- *                     the kind's series); an analysis never gets a state that ran away.
+ *                     Never a step that fails the loop's check (non-finite f or ∇f, f
+ *                     above the loss limit): an analysis never gets a state that ran away.
+ *   observe_failing(t, ...)  instead, at that step, the step reported as diverged: for the
+ *                     trace, which ends on its row (NULL: the observer does not see it).
  *   block_done(...)   after each map step, per block of states, concurrently for different
  *                     blocks; slot (< CGD_LOOP_SLOTS) is fixed by the block, never by the
  *                     thread, so per-slot accumulators are thread-count independent.
@@ -63,11 +63,12 @@ typedef struct cgd_run_info {
 typedef struct cgd_run_observer {
   const char *name;
   void *state;
-  int sees_failing_step; /* see observe above */
   int (*start)(void *state, const cgd_run_info *info, cgd_error *err);
   int (*wants)(void *state, uint64_t step);
   int (*observe)(void *state, uint64_t step, size_t n, const double *x, const double *f,
                  const double *g, cgd_error *err);
+  int (*observe_failing)(void *state, uint64_t step, size_t n, const double *x,
+                         const double *f, const double *g, cgd_error *err);
   void (*observe_chunk)(void *state, uint64_t step, size_t c, size_t i0, size_t m,
                         const double *x, const double *f, const double *g);
   void (*block_done)(void *state, size_t slot, uint64_t step, size_t i0, size_t nb,

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "chaosgd/mlp.h"
@@ -217,18 +218,43 @@ static int prepare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error *
 
 /* ---------------------------------------------------------------- --resume */
 
-/* A number of summary.json (null: NaN). */
-static double jnum(const json_t *o, const char *key) {
+/* Reading a finished rate's summary.json back, strictly: a value of the wrong type or out
+ * of range (an edited or foreign file) is CGD_EDATA naming the file and the key, never a
+ * silent 0 or an undefined conversion. */
+typedef struct rd {
+  const char *path;
+  cgd_error *e;
+  int rc;
+} rd;
+
+/* A number or null (NaN); absent is NaN. */
+static double rd_num(rd *c, const json_t *o, const char *key) {
   const json_t *v = json_object_get(o, key);
+  if (!v || json_is_null(v)) return NAN;
+  if (!json_is_number(v) && !c->rc)
+    c->rc = cgd_fail(c->e, CGD_EDATA, "%s: \"%s\" should be a number or null", c->path, key);
   return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A whole number in [0, max], or null/absent (the fallback). */
+static uint64_t rd_count(rd *c, const json_t *o, const char *key, uint64_t max, uint64_t fallback) {
+  const json_t *v = json_object_get(o, key);
+  if (!v || json_is_null(v)) return fallback;
+  if (!json_is_integer(v) || json_integer_value(v) < 0 || (uint64_t)json_integer_value(v) > max) {
+    if (!c->rc)
+      c->rc = cgd_fail(c->e, CGD_EDATA, "%s: \"%s\" should be a whole number in [0, %llu]", c->path,
+                       key, (unsigned long long)max);
+    return fallback;
+  }
+  return (uint64_t)json_integer_value(v);
 }
 
 static int status_code(const char *name) {
   static const int codes[] = {CGD_OK, CGD_EINTERNAL, CGD_EUSAGE, CGD_EDATA, CGD_EIO,
                               CGD_EDIVERGED, CGD_EINTERRUPTED, CGD_ENOMEM, CGD_EDOMAIN};
-  for (size_t i = 0; i < sizeof codes / sizeof codes[0]; i++)
+  for (size_t i = 0; name && i < sizeof codes / sizeof codes[0]; i++)
     if (!strcmp(cgd_status_name(codes[i]), name)) return codes[i];
-  return CGD_EINTERNAL;
+  return -1;
 }
 
 /* A finished rate's row from what its run wrote: summary.json (jansson writes doubles so
@@ -239,18 +265,21 @@ static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd
                                cgd_error *e) {
   const cgd_kind_id kind = cgd_run_config_kind(one);
   const char *v = kind == CGD_KIND_MLP ? "loss" : "f";
-  char key[64];
+  char key[64], spath[4200];
+  snprintf(spath, sizeof spath, "%s/summary.json", one->out);
+  rd c = {spath, e, CGD_OK};
   snprintf(res->dir, sizeof res->dir, "%s", one->out);
   res->kind = kind;
   res->status = status_code(json_string_value(json_object_get(sum, "status")));
-  snprintf(res->verdict, sizeof res->verdict, "%s",
-           json_is_string(json_object_get(sum, "verdict")) ? json_string_value(json_object_get(sum, "verdict")) : "none");
-  const json_t *st = json_object_get(sum, "steps_completed");
-  res->steps = json_is_integer(st) ? (uint64_t)json_integer_value(st) : 0;
+  if (res->status < 0) return cgd_fail(e, CGD_EDATA, "%s: \"status\" is not one a run writes", spath);
+  const json_t *vd = json_object_get(sum, "verdict");
+  if (!json_is_string(vd)) return cgd_fail(e, CGD_EDATA, "%s: \"verdict\" should be a string", spath);
+  snprintf(res->verdict, sizeof res->verdict, "%s", json_string_value(vd));
+  res->steps = rd_count(&c, sum, "steps_completed", one->iters, 0);
   snprintf(key, sizeof key, "final_%s", v);
-  res->final_value = jnum(sum, key);
-  const json_t *fi = json_object_get(sum, "first_increase_step");
-  res->first_increase = json_is_integer(fi) ? (int64_t)json_integer_value(fi) : -1;
+  res->final_value = rd_num(&c, sum, key);
+  const uint64_t fi = rd_count(&c, sum, "first_increase_step", one->iters, UINT64_MAX);
+  res->first_increase = fi == UINT64_MAX ? -1 : (int64_t)fi;
   const json_t *t = json_object_get(sum, "tail");
   if ((res->have_tail = json_is_object(t))) {
     cgd_tail_stats *ts = &res->tail;
@@ -258,19 +287,19 @@ static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd
     const char *names[] = {"mean", "std", "rel_std", "min", "max"};
     for (int k = 0; k < 5; k++) {
       snprintf(key, sizeof key, "%s_%s", v, names[k]);
-      *fields[k] = jnum(t, key);
+      *fields[k] = rd_num(&c, t, key);
     }
-    ts->start = (size_t)jnum(t, "start_step");
-    ts->len = (size_t)jnum(t, "steps");
-    ts->frac_increase = jnum(t, "frac_increase");
-    ts->lag1_autocorr_incr = jnum(t, "lag1_autocorr_increments");
-    const json_t *per = json_object_get(t, "period");
-    ts->period = json_is_integer(per) ? (int)json_integer_value(per) : 0;
+    ts->start = (size_t)rd_count(&c, t, "start_step", one->iters, 0);
+    ts->len = (size_t)rd_count(&c, t, "steps", one->iters + 1, 0);
+    ts->frac_increase = rd_num(&c, t, "frac_increase");
+    ts->lag1_autocorr_incr = rd_num(&c, t, "lag1_autocorr_increments");
+    ts->period = (int)rd_count(&c, t, "period", 1u << 20, 0);
     ts->block_means_decreasing = json_is_true(json_object_get(t, "block_means_decreasing"));
   }
   const json_t *g = json_object_get(sum, "gibbs");
   const char *gn[] = {"tv", "hellinger", "kl", "w1", "ks"};
-  for (int k = 0; k < 5; k++) res->gibbs[k] = json_is_object(g) ? jnum(g, gn[k]) : NAN;
+  for (int k = 0; k < 5; k++) res->gibbs[k] = json_is_object(g) ? rd_num(&c, g, gn[k]) : NAN;
+  if (c.rc) return c.rc;
   const json_t *msg = json_object_get(sum, "message");
   snprintf(e->msg, sizeof e->msg, "%s", json_is_string(msg) ? json_string_value(msg) : "");
   if (kind == CGD_KIND_MLP) {
@@ -286,7 +315,12 @@ static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd
       return cgd_fail(e, CGD_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/params_final.txt", one->out);
     int rc = cgd_mlp_params_read(path, d, H, res->state_final, e);
-    if (rc) return rc;
+    if (rc) { /* a row without parameters, not one with half of them */
+      free(res->state_final);
+      res->state_final = NULL;
+      res->nstate = 0;
+      return rc;
+    }
   }
   return res->status;
 }
@@ -348,10 +382,19 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
     if (snprintf(dir, len, "%s", cfg->out) >= (int)len) return cgd_fail(err, CGD_EUSAGE, "--resume: path too long");
   } else {
     if ((rc = prepare(cfg, dir, len, err))) return rc;
+    /* --force: the rate directories of a former comparison here are emptied now, so that
+     * a --resume of this one, interrupted before reaching them, cannot take them for its
+     * own finished rates */
+    for (size_t r = 0; cfg->force && !rc && r < cfg->nlr; r++) {
+      char lr[32], rd[4200];
+      struct stat sb;
+      snprintf(rd, sizeof rd, "%s/lr-%s", dir, cgd_fmt_double(cfg->lrs[r], lr, sizeof lr));
+      if (stat(rd, &sb) == 0 && S_ISDIR(sb.st_mode)) rc = cgd_run_dir_clear(rd, err);
+    }
     /* what --resume (and --config) read back: every option, the list of rates */
     json_t *conf = cgd_run_config_json(cfg);
     json_object_set_new(conf, "out", json_string(dir));
-    rc = cgd_json_write(dir, "config.json", conf, err);
+    if (!rc) rc = cgd_json_write(dir, "config.json", conf, err);
     json_decref(conf);
     if (rc) return rc;
   }
@@ -381,6 +424,11 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
     int st = cfg->resume ? resume_rate(cfg, one, &res[r], &how, &e) : cgd_run(one, NULL, &res[r], &e);
     if (st && !res[r].dir[0]) { /* refused before its run directory existed: not a row */
       rc = cgd_fail(err, st, "lr %s: %s", lr, e.msg);
+      if (r == 0 && !cfg->resume) { /* nothing ran: the directory holds no comparison */
+        char cp[4200];
+        snprintf(cp, sizeof cp, "%s/config.json", dir);
+        unlink(cp);
+      }
       break;
     }
     if (!cfg->quiet) {
@@ -390,7 +438,8 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
       if (st) fprintf(stderr, " — %s", e.msg);
       fputc('\n', stderr);
     }
-    if (st && !worst) worst = cgd_fail(err, st, "lr %s: %s", lr, e.msg); /* name the rate */
+    /* name the rate; a signal's exit code wins, as --resume can continue what it stopped */
+    if (st && (!worst || st == CGD_EINTERRUPTED)) worst = cgd_fail(err, st, "lr %s: %s", lr, e.msg);
     done = r + 1;
     /* every other outcome (diverged, an objective refusing a state the dynamics reached)
      * is a row, and the next rates still run; a signal stops the comparison */

@@ -165,7 +165,7 @@ static int mlp_setup(cgd_run_ctx *r, cgd_error *err) {
                          .seed = c->seed};
   snprintf(r->what, sizeof r->what, "mlp-%s-lr%g-seed%llu", cgd_map_kind_name(c->map), c->lr,
            (unsigned long long)c->seed);
-  cgd_run_observer o = {.name = "mlp", .state = r, .observe = mlp_observe, .sees_failing_step = 1};
+  cgd_run_observer o = {.name = "mlp", .state = r, .observe = mlp_observe};
   return cgd_run_attach(r, &o, err);
 }
 

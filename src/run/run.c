@@ -30,27 +30,29 @@ static int mux_wants(void *u, uint64_t t) {
   return 0;
 }
 
-/* An observer sees the steps it asked for, and the last one; a step that fails the loop's
- * check only if it asked for that too (the trace, the kind's series), never an analysis. */
-static int fan_out(cgd_run_ctx *r, int failing, uint64_t t, size_t n, const double *x,
-                   const double *f, const double *g, cgd_error *err) {
+/* An observer sees the steps it asked for, and the last one. */
+static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                       const double *g, cgd_error *err) {
+  cgd_run_ctx *r = u;
   for (size_t i = 0; i < r->nobs; i++) {
     const cgd_run_observer *o = &r->obs[i];
-    if (!o->observe || (failing && !o->sees_failing_step) ||
-        (o->wants && t != r->cfg->iters && !o->wants(o->state, t)))
-      continue;
+    if (!o->observe || (o->wants && t != r->cfg->iters && !o->wants(o->state, t))) continue;
     int rc = o->observe(o->state, t, n, x, f, g, err);
     if (rc) return rc;
   }
   return CGD_OK;
 }
-static int mux_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
-                       const double *g, cgd_error *err) {
-  return fan_out(u, 0, t, n, x, f, g, err);
-}
+
+/* The step the loop reports as diverged: only to the observers that take it (the trace). */
 static int mux_observe_failing(void *u, uint64_t t, size_t n, const double *x, const double *f,
                                const double *g, cgd_error *err) {
-  return fan_out(u, 1, t, n, x, f, g, err);
+  cgd_run_ctx *r = u;
+  for (size_t i = 0; i < r->nobs; i++) {
+    const cgd_run_observer *o = &r->obs[i];
+    int rc = o->observe_failing ? o->observe_failing(o->state, t, n, x, f, g, err) : CGD_OK;
+    if (rc) return rc;
+  }
+  return CGD_OK;
 }
 
 static void mux_observe_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m,
@@ -85,18 +87,32 @@ static void trace_chunk(void *u, uint64_t t, size_t c, size_t i0, size_t m, cons
     r->kind->trace_chunk(r, t, c, i0, m, x, f, g);
 }
 
+static int trace_row(cgd_run_ctx *r, uint64_t t, size_t n, const double *x, const double *f,
+                     const double *g, cgd_error *err) {
+  r->kind->trace_row(r, r->trace.fp, t, n, x, f, g);
+  cgd_chaos_trace_row(r, r->trace.fp);
+  if (fputc('\n', r->trace.fp) == EOF || ferror(r->trace.fp))
+    return cgd_fail(err, CGD_EIO, "error writing %s: %s", r->trace.tmp_path, strerror(errno));
+  return CGD_OK;
+}
+
+/* The step the run diverged on: its row ends trace.csv whatever --log-every says; it is
+ * not part of the series (tail statistics, final value, the verdict), which stops at the
+ * last step that passed the loop's check. */
+static int trace_observe_failing(void *u, uint64_t t, size_t n, const double *x, const double *f,
+                                 const double *g, cgd_error *err) {
+  return trace_row(u, t, n, x, f, g, err);
+}
+
 static int trace_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
                          const double *g, cgd_error *err) {
   cgd_run_ctx *r = u;
   r->last_obs = t;
   r->any_obs = 1;
   if (r->L) r->L[t] = f[0];
-  if (t % r->cfg->log_every == 0 || t == r->cfg->iters) {
-    r->kind->trace_row(r, r->trace.fp, t, n, x, f, g);
-    cgd_chaos_trace_row(r, r->trace.fp);
-    if (fputc('\n', r->trace.fp) == EOF || ferror(r->trace.fp))
-      return cgd_fail(err, CGD_EIO, "error writing %s: %s", r->trace.tmp_path, strerror(errno));
-  }
+  int rc;
+  if ((t % r->cfg->log_every == 0 || t == r->cfg->iters) && (rc = trace_row(r, t, n, x, f, g, err)))
+    return rc;
   if (r->tty) {
     double now = cgd_now_s();
     if (now - r->last_progress > 0.25 || t == r->cfg->iters) {
@@ -448,7 +464,8 @@ static int setup(cgd_run_ctx *r, const cgd_run_extras *ex, cgd_error *err) {
                       (unsigned long long)r->cfg->iters);
   }
   /* the trace (and the series it feeds) goes first: kinds' observers may read r->L */
-  cgd_run_observer tr = {.name = "trace", .state = r, .observe = trace_observe, .sees_failing_step = 1,
+  cgd_run_observer tr = {.name = "trace", .state = r, .observe = trace_observe,
+                         .observe_failing = trace_observe_failing,
                          .observe_chunk = r->kind->trace_chunk ? trace_chunk : NULL,
                          .wants = r->kind->series ? NULL : trace_wants,
                          .finish = r->kind->series ? series_finish : NULL};
