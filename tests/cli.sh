@@ -222,6 +222,13 @@ done
 [ "$(tail -1 "$W/mlpdiv7/trace.csv" | cut -d, -f1)" = 7 ] &&
   jq -e '.diverged_step == 7 and (.final_loss | numbers) and .tail.steps > 0 and (.tail.loss_mean | numbers)' "$W/mlpdiv7/summary.json" >/dev/null && ok ||
   bad "diverged MLP series: $(tail -1 "$W/mlpdiv7/trace.csv" | cut -c1-40) $(jq -c '[.diverged_step, .final_loss, .tail.steps]' "$W/mlpdiv7/summary.json")"
+# a twin whose separation underflows to 0 (params ~1e200, delta 1e-8) ends, with the step
+# and why; the run goes on to its own divergence (it stopped as "diverged" at step 6 with
+# "mlp_lyap: twin separation 0" and no diverged_step)
+"$T" --data "$DATA" --lr 3 --loss-limit 1e308 --iters 50 --lyapunov --lyap-twin-every 1 --lyap-burn-in 0 \
+  --quiet --no-plots --out "$W/twin0" >/dev/null 2>&1; code=$?
+[ "$code" = 5 ] && jq -e '.diverged_step == 7 and .lyapunov.twin.ended_at_step == 6 and (.lyapunov.twin.ended_because | startswith("separation 0"))' "$W/twin0/summary.json" >/dev/null && ok ||
+  bad "twin separation 0: exit $code $(jq -c '[.diverged_step, .message, .lyapunov.twin.ended_at_step]' "$W/twin0/summary.json")"
 # a comparison refused before any rate ran leaves no comparison behind (a corrected rerun
 # into the same --out was refused: "already holds a run")
 expect_exit 3 "comparison with missing data" "$T" --data "$W/nonexist" --lr 0.1,0.2 --out "$W/nodatacmp"

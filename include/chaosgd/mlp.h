@@ -150,6 +150,11 @@ typedef struct cgd_mlp_lyap_result {
   /* log growth of the latest step (tangent: ln‖v − ηHv‖; twin: ln(sep/δ) measured at the
    * latest renormalisation, NaN on other steps): a trace column for the observer */
   double last_tangent, last_twin;
+  /* the step (push) the twin ended at because its separation was 0 (it fell onto the orbit
+   * in floating point) or not finite, with that separation; −1 and NaN while it runs. Its
+   * estimate is over the windows before; the run and the tangent go on. */
+  int64_t twin_end_step;
+  double twin_end_separation;
 } cgd_mlp_lyap_result;
 int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, uint64_t seed,
                         size_t burn_in, int twin, cgd_mlp_lyap **out, cgd_error *err);

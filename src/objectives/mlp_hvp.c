@@ -212,6 +212,11 @@ struct cgd_mlp_lyap {
   cgd_batch_means tan_bm, twin_bm;
   double last_tan, last_twin; /* per-step log growths of the latest push */
   size_t twin_jumps; /* steps where the twin's log growth exceeded the tangent's by > ln 2 */
+  /* The twin ends where its separation is 0 (it fell onto the orbit in floating point) or
+   * not finite (it ran away while the orbit did not): a measurement that cannot go on, not
+   * the run's divergence. twin_end: the push it ended at, + 1 (0: running). */
+  size_t twin_end;
+  double twin_end_sep;
 };
 
 int cgd_mlp_lyap_create(const cgd_mlp *m, const double *theta0, double delta, uint64_t seed,
@@ -266,8 +271,11 @@ static int twin_step(cgd_mlp_lyap *L, const double *theta, double eta, int renor
       nn += dv * dv;
     }
     double sep = sqrt(nn);
-    if (!(sep > 0) || !isfinite(sep))
-      return cgd_fail(err, CGD_EDIVERGED, "mlp_lyap: twin separation %g", sep);
+    if (!(sep > 0) || !isfinite(sep)) {
+      L->twin_end = L->pushes + 1;
+      L->twin_end_sep = sep;
+      return CGD_OK;
+    }
     *lg = log(sep / L->delta);
     /* θ'_t ← θ_t + δ (θ'_t − θ_t)/‖θ'_t − θ_t‖ */
     const double sc = L->delta / sep;
@@ -296,12 +304,16 @@ static int account(cgd_mlp_lyap *L, const double *theta, double eta, double lt, 
   cgd_bm_push(&L->tan_bm, lt);
   L->last_tan = lt;
   L->last_twin = NAN;
-  if (L->twin) {
+  if (L->twin && !L->twin_end) {
     const size_t K = L->twin;
     const int renorm = L->pushes % K == 0;
     double lg = 0.0;
     int rc = twin_step(L, theta, eta, renorm, &lg, err);
     if (rc) return rc;
+    if (L->twin_end) { /* ended here: nothing to push */
+      L->pushes++;
+      return CGD_OK;
+    }
     if (renorm && L->pushes > 0) {
       /* one value per window: the mean log growth per step over its K steps */
       L->last_twin = lg / (double)K;
@@ -342,6 +354,8 @@ cgd_mlp_lyap_result cgd_mlp_lyap_result_get(const cgd_mlp_lyap *L) {
   r.steps = L->pushes;
   r.last_tangent = L->last_tan;
   r.last_twin = L->last_twin;
+  r.twin_end_step = L->twin_end ? (int64_t)L->twin_end - 1 : -1;
+  r.twin_end_separation = L->twin_end ? L->twin_end_sep : NAN;
   return r;
 }
 
@@ -357,7 +371,9 @@ int cgd_mlp_lyap_save(const cgd_mlp_lyap *L, FILE *fp) {
             fwrite(&L->twin_bm, sizeof L->twin_bm, 1, fp) != 1 ||
             fwrite(&L->last_tan, sizeof(double), 1, fp) != 1 ||
             fwrite(&L->last_twin, sizeof(double), 1, fp) != 1 ||
-            fwrite(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1;
+            fwrite(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1 ||
+            fwrite(&L->twin_end, sizeof L->twin_end, 1, fp) != 1 ||
+            fwrite(&L->twin_end_sep, sizeof L->twin_end_sep, 1, fp) != 1;
   return bad ? -1 : 0;
 }
 
@@ -371,6 +387,8 @@ int cgd_mlp_lyap_load(cgd_mlp_lyap *L, FILE *fp) {
             fread(&L->twin_bm, sizeof L->twin_bm, 1, fp) != 1 ||
             fread(&L->last_tan, sizeof(double), 1, fp) != 1 ||
             fread(&L->last_twin, sizeof(double), 1, fp) != 1 ||
-            fread(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1;
+            fread(&L->twin_jumps, sizeof L->twin_jumps, 1, fp) != 1 ||
+            fread(&L->twin_end, sizeof L->twin_end, 1, fp) != 1 ||
+            fread(&L->twin_end_sep, sizeof L->twin_end_sep, 1, fp) != 1;
   return bad ? -1 : 0;
 }

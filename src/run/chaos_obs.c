@@ -162,6 +162,12 @@ static int lyap_finish(void *u, const cgd_run_info *info, cgd_record *rec, cgd_e
       json_object_set_new(tw, "delta", json_real(1e-8));
       json_object_set_new(tw, "renormalise_every", json_integer((json_int_t)c->lyap_twin_every));
       json_object_set_new(tw, "jumps", json_integer((json_int_t)m.twin_jumps));
+      json_object_set_new(tw, "ended_at_step", m.twin_end_step >= 0 ? json_integer(m.twin_end_step) : json_null());
+      if (m.twin_end_step >= 0)
+        json_object_set_new(tw, "ended_because",
+                            json_string(m.twin_end_separation == 0
+                                            ? "separation 0: the twin fell onto the orbit in floating point"
+                                            : "separation not finite: the twin ran away"));
       json_object_set_new(tw, "note", json_string("a finite separation: it also grows across the "
                                                   "kinks where the leaky-ReLU gradient jumps, which "
                                                   "the tangent (Hessian) exponent does not see"));
