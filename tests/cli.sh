@@ -248,6 +248,13 @@ expect_exit 3 "comparison with missing data" "$T" --data "$W/nonexist" --lr 0.1,
 want=$(awk -F, 'NR >= 3 && NR <= 5 { s += $2 } END { printf "%.6e", s / 3 }' "$W/orbdiv/trace.csv")
 [ "$(jq -r '"\(.diverged_step) \(.orbit.samples) \(.orbit.mean[0])"' "$W/orbdiv/summary.json" | awk '{ printf "%s %s %.6e", $1, $2, $3 }')" = "4 3 $want" ] && ok ||
   bad "diverged orbit statistics: $(jq -c '[.diverged_step, .orbit]' "$W/orbdiv/summary.json"), want mean $want"
+# the Gaussian map meets f1's range only at logged steps: the last good law falls back to
+# the last logged step before the divergence (no rows before: step bad - 1 was out of range)
+"$T" --f0 'x^2' --ensemble 3000 --lr 1.002 --iters 6000 --map gaussian --hist-range -2e6,2e6 --log-every 100 \
+  --quiet --no-plots --out "$W/gaussdiv" >/dev/null 2>&1
+jq -e '.diverged_step == 2700 and .last_good_hist.step == 2600 and (.last_good_hist.tv | numbers)' "$W/gaussdiv/summary.json" >/dev/null &&
+  [ "$(grep -c '^2600,last_good,' "$W/gaussdiv/hist.csv")" -gt 0 ] && ok ||
+  bad "gaussian last good law: $(jq -c '[.diverged_step, .last_good_hist]' "$W/gaussdiv/summary.json")"
 # f undefined where the dynamics go (log of a negative x) with a finite 1/x there: the same
 # exit code and step for any --log-every (exit 0 before when no logged step fell on it)
 for le in 1 auto; do

@@ -824,21 +824,35 @@ static void crossings_summary(ms_state *s, const double *x, json_t *ej) {
  * same bits as the run had there (chaosgd/loop.h). Only on this failure path; it costs at
  * most the run's time again. Rows of kind last_good in hist.csv. */
 static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err) {
-  const uint64_t good = (uint64_t)r->lr.bad_step - 1;
+  const uint64_t bad = (uint64_t)r->lr.bad_step, every = r->cfg->log_every ? r->cfg->log_every : 1;
+  uint64_t good = bad - 1;
   cgd_map *map = NULL;
   double *x2 = malloc(s->n * s->dim * sizeof *x2), *p = malloc(s->ncell * sizeof *p);
-  int rc = x2 && p ? cgd_map_create(&r->mo, r->obj, s->n, &map, err)
-                   : cgd_fail(err, CGD_ENOMEM, "out of memory for the last good histogram");
-  if (!rc) {
+  int rc = x2 && p ? CGD_OK : cgd_fail(err, CGD_ENOMEM, "out of memory for the last good histogram");
+  int lrc = CGD_OK;
+  cgd_error e2;
+  /* Step bad − 1 passed every check the map makes at each step, but a map that evaluates
+   * only ∇f0 (stochastic, Gaussian) meets f1's range only at observed steps: if bad − 1
+   * fails when observed, the last logged step before bad, which the run did check, is. */
+  for (int attempt = 0; !rc && attempt < 2; attempt++) {
+    if (attempt) {
+      const uint64_t logged = (bad - 1) / every * every;
+      if (!(lrc == CGD_EDIVERGED || lrc == CGD_EDOMAIN) || logged >= good) break;
+      good = logged;
+    }
+    cgd_map_free(map);
+    map = NULL;
+    if ((rc = cgd_map_create(&r->mo, r->obj, s->n, &map, err))) break;
     memcpy(x2, r->x0, s->n * s->dim * sizeof *x2);
     cgd_observer ob = {.wants = ens_wants_none};
     cgd_loop_opts lo = {.iters = good, .loss_limit = INFINITY, .stop = r->cfg->stop};
     cgd_loop_result lr2;
-    cgd_error e2;
-    const int lrc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, &e2);
+    if (!(lrc = cgd_loop_run(&lo, r->obj, map, s->n, x2, &ob, &lr2, &e2))) break;
+  }
+  if (!rc) {
     uint64_t total = 0;
-    /* interrupted meanwhile (or an f that overflowed where only ∇f was evaluated): the
-     * run's own outcome stands, without these rows */
+    /* interrupted meanwhile (or no step before bad passes when observed): the run's own
+     * outcome stands, without these rows */
     if (lrc)
       json_object_set_new(sum, "last_good_hist", json_pack("{s:I, s:s}", "step", (json_int_t)good,
                                                              "not_written", e2.msg));
