@@ -831,6 +831,20 @@ START_TEST(test_mean_var) {
   ck_assert(m == 0.0 && var == 0.0);
   cgd_mean_var(v, 1, &m, NULL);
   ck_assert(m == v[0]);
+  /* squares that overflow (a blown-up series): the spread is still measured (it was 0) */
+  {
+    const double big[4] = {1.0, 4.8e274, 2.0, 3.0};
+    double mu, var;
+    cgd_mean_var(big, 4, &mu, &var);
+    ck_assert(isinf(var));
+    cgd_tail_stats ts;
+    cgd_verdict_opts vo;
+    cgd_verdict_defaults(&vo);
+    cgd_error err;
+    ck_assert_int_eq(cgd_tail_stats_compute(big, 4, 0, &vo, &ts, &err), CGD_OK);
+    const double want = 4.8e274 * sqrt(3.0) / 4.0; /* one value c among ~0: c·√(n−1)/n */
+    ck_assert_msg(fabs(ts.std - want) <= 1e-12 * want, "std %g, want %g", ts.std, want);
+  }
 }
 END_TEST
 

@@ -174,7 +174,8 @@ int cgd_gibbs_bins_2d(cgd_eval_fn f0, void *ctx, double eta, double sigma2, doub
                       cgd_error *err);
 
 /* Population mean and variance of n values (corrected two-pass, fixed order); n == 0 or
- * v NULL gives 0 and 0. Either output may be NULL. */
+ * v NULL gives 0 and 0. Either output may be NULL. Deviations whose squares overflow are
+ * rescaled: the variance is then +inf only if it is beyond DBL_MAX itself. */
 void cgd_mean_var(const double *v, size_t n, double *mean, double *var);
 
 #endif

@@ -75,6 +75,10 @@ static int eval_observed(const cgd_objective *obj, const cgd_observer *obs, uint
   return rc;
 }
 
+/* A non-finite value as a message shows it: "nan", not glibc's "-nan" for a NaN that
+ * happens to carry the sign bit (its sign means nothing). */
+static double shown(double v) { return isnan(v) ? NAN : v; }
+
 /* The verdict on an observed step, in a fixed order of kinds: non-finite f, then f above
  * the limit, then a non-finite gradient (the first state of each). */
 static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t dim, const bad_at *bad,
@@ -82,7 +86,7 @@ static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t dim, const 
   size_t k = bad->f_nonfinite;
   if (k < n)
     return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: f is %g (state %zu)",
-                    (unsigned long long)t, f[k], k);
+                    (unsigned long long)t, shown(f[k]), k);
   if ((k = bad->f_limit) < n)
     return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: f = %g exceeds %g (state %zu)",
                     (unsigned long long)t, f[k], o->loss_limit, k);
@@ -90,7 +94,7 @@ static int check_observed(const cgd_loop_opts *o, uint64_t t, size_t dim, const 
     size_t a = 0;
     while (a + 1 < dim && isfinite(g[k * dim + a])) a++;
     return cgd_fail(err, CGD_EDIVERGED, "diverged at step %llu: gradient is %g (state %zu)",
-                    (unsigned long long)t, g[k * dim + a], k);
+                    (unsigned long long)t, shown(g[k * dim + a]), k);
   }
   return CGD_OK;
 }
@@ -211,7 +215,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
             if (k < nb * dim) {
               bbad[b] = u;
               cgd_fail(&berr[b], CGD_EDIVERGED, "diverged at step %llu: gradient is %g (state %zu)",
-                       (unsigned long long)u, gw[k], i0 + k / dim);
+                       (unsigned long long)u, shown(gw[k]), i0 + k / dim);
             }
           }
         }

@@ -339,6 +339,8 @@ static int still_descending(const cgd_tail_stats *ts, size_t raises, const cgd_v
          (double)raises <= o->descent_max_rise * (double)(ts->len - 1);
 }
 
+static void mean_var_scaled(const double *v, size_t n, double *mean, double *vs, double *sc);
+
 int cgd_tail_stats_compute(const double *L, size_t n, size_t start, const cgd_verdict_opts *o,
                            cgd_tail_stats *out, cgd_error *err) {
   if (!L || !out) return cgd_fail(err, CGD_EUSAGE, "tail_stats: NULL argument");
@@ -370,15 +372,15 @@ int cgd_tail_stats_compute(const double *L, size_t n, size_t start, const cgd_ve
     return CGD_OK;
   }
 
-  double mean, var;
-  cgd_mean_var(x, len, &mean, &var);
+  double mean, vs, sc;
+  mean_var_scaled(x, len, &mean, &vs, &sc);
   double mn = x[0], mx = x[0];
   for (size_t t = 1; t < len; t++) {
     mn = x[t] < mn ? x[t] : mn;
     mx = x[t] > mx ? x[t] : mx;
   }
   out->mean = mean;
-  out->std = sqrt(var);
+  out->std = sc == 1.0 ? sqrt(vs) : sc * sqrt(vs);
   out->rel_std = mean != 0.0 ? out->std / fabs(mean) : 0.0;
   out->min = mn;
   out->max = mx;
@@ -723,25 +725,47 @@ done:
 
 /* ================================================================ moments */
 
+/* Mean, and the variance as sc² · vs: sc = 1 unless the squared deviations overflow
+ * (values beyond ~1e154, a run that blew up), then the largest |deviation|, so that the
+ * standard deviation sc·√vs stays finite and right where the variance itself is not
+ * representable (it came out 0 before: inf − inf = NaN, clamped). */
+static void mean_var_scaled(const double *v, size_t n, double *mean, double *vs, double *sc) {
+  double s = 0.0;
+  for (size_t i = 0; i < n; i++) s += v[i];
+  const double mu = s / (double)n;
+  /* Corrected two-pass (Chan, Golub & LeVeque): the Σd term removes the first-order error
+   * of mu, so the variance stays accurate when the mean is large against the spread. */
+  double sd = 0.0, sd2 = 0.0, scale = 1.0;
+  for (size_t i = 0; i < n; i++) {
+    double d = v[i] - mu;
+    sd += d;
+    sd2 += d * d;
+  }
+  if (!isfinite(sd2) && isfinite(mu)) {
+    scale = 0.0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(v[i] - mu));
+    sd = sd2 = 0.0;
+    for (size_t i = 0; i < n; i++) {
+      double d = (v[i] - mu) / scale;
+      sd += d;
+      sd2 += d * d;
+    }
+  }
+  const double vr = (sd2 - sd * sd / (double)n) / (double)n;
+  *mean = mu;
+  *vs = vr > 0.0 ? vr : 0.0;
+  *sc = scale;
+}
+
 void cgd_mean_var(const double *v, size_t n, double *mean, double *var) {
   if (!v || n == 0) {
     if (mean) *mean = 0.0;
     if (var) *var = 0.0;
     return;
   }
-  double s = 0.0;
-  for (size_t i = 0; i < n; i++) s += v[i];
-  const double mu = s / (double)n;
-  /* Corrected two-pass (Chan, Golub & LeVeque): the Σd term removes the first-order error
-   * of mu, so the variance stays accurate when the mean is large against the spread. */
-  double sd = 0.0, sd2 = 0.0;
-  for (size_t i = 0; i < n; i++) {
-    double d = v[i] - mu;
-    sd += d;
-    sd2 += d * d;
-  }
-  double vr = (sd2 - sd * sd / (double)n) / (double)n;
+  double mu, vs, sc;
+  mean_var_scaled(v, n, &mu, &vs, &sc);
   if (mean) *mean = mu;
-  if (var) *var = vr > 0.0 ? vr : 0.0;
+  if (var) *var = sc == 1.0 ? vs : vs * sc * sc; /* inf when not representable */
 }
 
