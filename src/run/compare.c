@@ -386,10 +386,10 @@ int cgd_run_compare(const cgd_run_config *cfg, char *dir, size_t len, cgd_error 
      * a --resume of this one, interrupted before reaching them, cannot take them for its
      * own finished rates */
     for (size_t r = 0; cfg->force && !rc && r < cfg->nlr; r++) {
-      char lr[32], rd[4200];
+      char lr[32], rate_dir[4200];
       struct stat sb;
-      snprintf(rd, sizeof rd, "%s/lr-%s", dir, cgd_fmt_double(cfg->lrs[r], lr, sizeof lr));
-      if (stat(rd, &sb) == 0 && S_ISDIR(sb.st_mode)) rc = cgd_run_dir_clear(rd, err);
+      snprintf(rate_dir, sizeof rate_dir, "%s/lr-%s", dir, cgd_fmt_double(cfg->lrs[r], lr, sizeof lr));
+      if (stat(rate_dir, &sb) == 0 && S_ISDIR(sb.st_mode)) rc = cgd_run_dir_clear(rate_dir, err);
     }
     /* what --resume (and --config) read back: every option, the list of rates */
     json_t *conf = cgd_run_config_json(cfg);
