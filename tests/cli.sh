@@ -229,6 +229,11 @@ done
   --quiet --no-plots --out "$W/twin0" >/dev/null 2>&1; code=$?
 [ "$code" = 5 ] && jq -e '.diverged_step == 7 and .lyapunov.twin.ended_at_step == 6 and (.lyapunov.twin.ended_because | startswith("separation 0"))' "$W/twin0/summary.json" >/dev/null && ok ||
   bad "twin separation 0: exit $code $(jq -c '[.diverged_step, .message, .lyapunov.twin.ended_at_step]' "$W/twin0/summary.json")"
+# a run whose first rise is the step it diverges on (f finite above the loss limit) still
+# has first_increase_step (null before: that step is not in the series)
+"$T" --data "$DATA" --lr 200 --loss-limit 1e3 --iters 50 --quiet --no-plots --out "$W/firstinc" >/dev/null 2>&1
+jq -e '.diverged_step == 1 and .first_increase_step == 0' "$W/firstinc/summary.json" >/dev/null && ok ||
+  bad "first_increase_step at the diverging step: $(jq -c '[.diverged_step, .first_increase_step]' "$W/firstinc/summary.json")"
 # a comparison refused before any rate ran leaves no comparison behind (a corrected rerun
 # into the same --out was refused: "already holds a run")
 expect_exit 3 "comparison with missing data" "$T" --data "$W/nonexist" --lr 0.1,0.2 --out "$W/nodatacmp"

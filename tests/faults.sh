@@ -115,6 +115,14 @@ pid=$!
 wait_for "$W/divint/lr-0.1/config.json" || bad "diverged-then-interrupted comparison did not reach its second rate"
 sleep 0.3; kill -INT $pid; wait $pid; code=$?
 [ "$code" = 6 ] && ok || bad "comparison interrupted after a diverged rate: exit $code (want 6)"
+# --resume reads a rate that diverged back as diverged (it was refused: the status codes
+# are negative and the reader took them for "not found"): the same table, exit 5
+"$T" "${DW[@]}" --lr 0.5,0.1 --iters 200000 --checkpoint-every 50000 --out "$W/divres" >/dev/null 2>&1
+cp "$W/divres/comparison.csv" "$W/divres.csv"
+rm "$W/divres/lr-0.1/summary.json" "$W/divres/comparison.csv"
+"$T" --resume "$W/divres" --quiet >/dev/null 2>"$W/err"; code=$?
+[ "$code" = 5 ] && cmp -s "$W/divres.csv" "$W/divres/comparison.csv" && ok ||
+  bad "resume of a comparison with a diverged rate: exit $code, $(head -c 200 "$W/err")"
 # --force over a former comparison empties its rate directories first: a --resume of the new
 # one, stopped before a rate, runs that rate instead of reading the old one back as finished
 "$T" "${DW[@]}" --lr 0.1,0.2 --iters 1000 --out "$W/forced" >/dev/null 2>&1

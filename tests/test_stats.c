@@ -844,6 +844,11 @@ START_TEST(test_mean_var) {
     ck_assert_int_eq(cgd_tail_stats_compute(big, 4, 0, &vo, &ts, &err), CGD_OK);
     const double want = 4.8e274 * sqrt(3.0) / 4.0; /* one value c among ~0: c·√(n−1)/n */
     ck_assert_msg(fabs(ts.std - want) <= 1e-12 * want, "std %g, want %g", ts.std, want);
+    /* a sum that overflows (values near DBL_MAX): the mean is still finite and right */
+    const double top[3] = {0x1.8p1023, 0x1.6p1023, 0x1.7p1023};
+    ck_assert_int_eq(cgd_tail_stats_compute(top, 3, 0, &vo, &ts, &err), CGD_OK);
+    ck_assert(ts.mean == 0x1.7p1023);
+    ck_assert_msg(fabs(ts.std - 0x1p1019 * sqrt(2.0 / 3.0)) <= 1e-12 * ts.std, "std %a", ts.std);
   }
 }
 END_TEST

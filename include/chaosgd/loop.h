@@ -68,6 +68,7 @@ typedef struct cgd_loop_opts {
 typedef struct cgd_loop_result {
   uint64_t steps;      /* map steps completed */
   int64_t bad_step;    /* step at which divergence was detected (-1: none) */
+  int64_t last_checked; /* the last observed step that passed the check (-1: none yet) */
 } cgd_loop_result;
 
 /* Returns CGD_OK, CGD_EDIVERGED (non-finite f, ∇f or state, or f > loss_limit; the

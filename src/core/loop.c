@@ -117,6 +117,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
   const size_t per_state = map_sc + (use_g ? dim : 0) + (track ? dim : 0);
   res->steps = o->first_step;
   res->bad_step = -1;
+  res->last_checked = -1;
   if (o->first_step > o->iters)
     return cgd_fail(err, CGD_EUSAGE, "loop: first step %llu is past the last step %llu",
                     (unsigned long long)o->first_step, (unsigned long long)o->iters);
@@ -163,6 +164,7 @@ int cgd_loop_run(const cgd_loop_opts *o, const cgd_objective *obj, cgd_map *map,
         if (orc) rc = orc, *err = oe;
         break;
       }
+      res->last_checked = (int64_t)t;
       if (obs && obs->observe && (rc = obs->observe(obs->user, t, n, x, f, g, err))) break;
       if (t == o->iters) break;
     } else {

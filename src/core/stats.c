@@ -725,36 +725,40 @@ done:
 
 /* ================================================================ moments */
 
-/* Mean, and the variance as sc² · vs: sc = 1 unless the squared deviations overflow
- * (values beyond ~1e154, a run that blew up), then the largest |deviation|, so that the
- * standard deviation sc·√vs stays finite and right where the variance itself is not
- * representable (it came out 0 before: inf − inf = NaN, clamped). */
-static void mean_var_scaled(const double *v, size_t n, double *mean, double *vs, double *sc) {
+/* Mean, and the variance as sc² · vs: sc = 1 unless the sum or the squared deviations
+ * overflow (values beyond ~1e154, a run that blew up); then every value is divided by sc,
+ * the power of two just below the largest |value| (exact), so that the mean sc·μ' and the
+ * standard deviation sc·√vs stay finite and right where the variance itself is not
+ * representable (before: a mean of inf, and inf − inf = NaN clamped to a variance of 0). */
+static void mean_var_at(const double *v, size_t n, double sc, double *mean, double *vs) {
   double s = 0.0;
-  for (size_t i = 0; i < n; i++) s += v[i];
+  for (size_t i = 0; i < n; i++) s += v[i] / sc;
   const double mu = s / (double)n;
   /* Corrected two-pass (Chan, Golub & LeVeque): the Σd term removes the first-order error
    * of mu, so the variance stays accurate when the mean is large against the spread. */
-  double sd = 0.0, sd2 = 0.0, scale = 1.0;
+  double sd = 0.0, sd2 = 0.0;
   for (size_t i = 0; i < n; i++) {
-    double d = v[i] - mu;
+    double d = v[i] / sc - mu;
     sd += d;
     sd2 += d * d;
   }
-  if (!isfinite(sd2) && isfinite(mu)) {
-    scale = 0.0;
-    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(v[i] - mu));
-    sd = sd2 = 0.0;
-    for (size_t i = 0; i < n; i++) {
-      double d = (v[i] - mu) / scale;
-      sd += d;
-      sd2 += d * d;
-    }
-  }
   const double vr = (sd2 - sd * sd / (double)n) / (double)n;
   *mean = mu;
-  *vs = vr > 0.0 ? vr : 0.0;
-  *sc = scale;
+  *vs = vr > 0.0 || !isfinite(vr) ? vr : 0.0;
+}
+
+static void mean_var_scaled(const double *v, size_t n, double *mean, double *vs, double *sc) {
+  *sc = 1.0;
+  mean_var_at(v, n, 1.0, mean, vs);
+  if (isfinite(*mean) && isfinite(*vs)) return;
+  double mx = 0.0;
+  for (size_t i = 0; i < n; i++) mx = fmax(mx, fabs(v[i]));
+  if (!isfinite(mx) || mx == 0.0) return; /* a non-finite value: nothing to rescue */
+  int e;
+  frexp(mx, &e); /* mx < 2^e, which can be 2^1024 (inf): 2^(e−1) keeps |v/sc| < 2 */
+  *sc = ldexp(1.0, e - 1);
+  mean_var_at(v, n, *sc, mean, vs);
+  *mean *= *sc;
 }
 
 void cgd_mean_var(const double *v, size_t n, double *mean, double *var) {

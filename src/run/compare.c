@@ -103,12 +103,13 @@ static int write_param_hists(const char *dir, const cgd_run_config *cfg,
   if (rc) return rc;
   fprintf(hc.fp, "lr,bin,bin_lo,bin_hi,count\n");
   for (size_t r = 0; r < nruns; r++) {
+    if (!runs[r].state_final) continue; /* no parameters (unreadable on --resume): no rows */
     cgd_hist *h;
     if ((rc = cgd_hist_create(lo, hi, nb, &h, err))) {
       cgd_outfile_discard(&hc);
       return rc;
     }
-    if (runs[r].state_final) cgd_hist_add(h, runs[r].state_final, runs[r].nstate, 1);
+    cgd_hist_add(h, runs[r].state_final, runs[r].nstate, 1);
     double w = (hi - lo) / (double)nb;
     char lr[32];
     cgd_fmt_double(cfg->lrs[r], lr, sizeof lr);
@@ -249,29 +250,56 @@ static uint64_t rd_count(rd *c, const json_t *o, const char *key, uint64_t max, 
   return (uint64_t)json_integer_value(v);
 }
 
-static int status_code(const char *name) {
+/* The status a run writes as name (the codes are 0 and negative); 0 if it is none. */
+static int status_code(const char *name, int *code) {
   static const int codes[] = {CGD_OK, CGD_EINTERNAL, CGD_EUSAGE, CGD_EDATA, CGD_EIO,
                               CGD_EDIVERGED, CGD_EINTERRUPTED, CGD_ENOMEM, CGD_EDOMAIN};
   for (size_t i = 0; name && i < sizeof codes / sizeof codes[0]; i++)
-    if (!strcmp(cgd_status_name(codes[i]), name)) return codes[i];
-  return -1;
+    if (!strcmp(cgd_status_name(codes[i]), name)) {
+      *code = codes[i];
+      return 1;
+    }
+  return 0;
+}
+
+/* A rate whose files could not be read back: a row that says so, with no numbers. */
+static int unreadable(cgd_run_result *res, int rc) {
+  free(res->state_final);
+  res->state_final = NULL;
+  res->nstate = 0;
+  res->status = rc;
+  snprintf(res->verdict, sizeof res->verdict, "unreadable");
+  res->have_tail = 0;
+  res->steps = 0;
+  res->final_value = NAN;
+  res->first_increase = -1;
+  for (int k = 0; k < 5; k++) res->gibbs[k] = NAN;
+  return rc;
 }
 
 /* A finished rate's row from what its run wrote: summary.json (jansson writes doubles so
  * that they read back exactly, so the table is the one an uninterrupted comparison gives)
  * and, for the MLP, params_final.txt for the parameter histograms. Returns the rate's own
  * status with its message in e; a file that cannot be read is CGD_EDATA naming it. */
+static int read_summary(const cgd_run_config *one, const json_t *sum, cgd_run_result *res,
+                        cgd_error *e);
 static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd_run_result *res,
                                cgd_error *e) {
+  snprintf(res->dir, sizeof res->dir, "%s", one->out);
+  res->kind = cgd_run_config_kind(one);
+  const int rc = read_summary(one, sum, res, e);
+  return rc == CGD_EDATA || rc == CGD_ENOMEM ? unreadable(res, rc) : rc;
+}
+
+static int read_summary(const cgd_run_config *one, const json_t *sum, cgd_run_result *res,
+                        cgd_error *e) {
   const cgd_kind_id kind = cgd_run_config_kind(one);
   const char *v = kind == CGD_KIND_MLP ? "loss" : "f";
   char key[64], spath[4200];
   snprintf(spath, sizeof spath, "%s/summary.json", one->out);
   rd c = {spath, e, CGD_OK};
-  snprintf(res->dir, sizeof res->dir, "%s", one->out);
-  res->kind = kind;
-  res->status = status_code(json_string_value(json_object_get(sum, "status")));
-  if (res->status < 0) return cgd_fail(e, CGD_EDATA, "%s: \"status\" is not one a run writes", spath);
+  if (!status_code(json_string_value(json_object_get(sum, "status")), &res->status))
+    return cgd_fail(e, CGD_EDATA, "%s: \"status\" is not one a run writes", spath);
   const json_t *vd = json_object_get(sum, "verdict");
   if (!json_is_string(vd)) return cgd_fail(e, CGD_EDATA, "%s: \"verdict\" should be a string", spath);
   snprintf(res->verdict, sizeof res->verdict, "%s", json_string_value(vd));
@@ -297,6 +325,10 @@ static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd
     ts->block_means_decreasing = json_is_true(json_object_get(t, "block_means_decreasing"));
   }
   const json_t *g = json_object_get(sum, "gibbs");
+  if (g && !json_is_object(g) && !json_is_null(g))
+    return cgd_fail(e, CGD_EDATA, "%s: \"gibbs\" should be an object", spath);
+  if (res->have_tail && res->tail.start + res->tail.len > one->iters + 1)
+    return cgd_fail(e, CGD_EDATA, "%s: \"tail\" runs past the last step", spath);
   const char *gn[] = {"tv", "hellinger", "kl", "w1", "ks"};
   for (int k = 0; k < 5; k++) res->gibbs[k] = json_is_object(g) ? rd_num(&c, g, gn[k]) : NAN;
   if (c.rc) return c.rc;
@@ -315,12 +347,7 @@ static int result_from_summary(const cgd_run_config *one, const json_t *sum, cgd
       return cgd_fail(e, CGD_ENOMEM, "out of memory");
     snprintf(path, sizeof path, "%s/params_final.txt", one->out);
     int rc = cgd_mlp_params_read(path, d, H, res->state_final, e);
-    if (rc) { /* a row without parameters, not one with half of them */
-      free(res->state_final);
-      res->state_final = NULL;
-      res->nstate = 0;
-      return rc;
-    }
+    if (rc) return rc; /* unreadable(): a row without parameters, not half of them */
   }
   return res->status;
 }

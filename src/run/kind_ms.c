@@ -824,7 +824,8 @@ static void crossings_summary(ms_state *s, const double *x, json_t *ej) {
  * same bits as the run had there (chaosgd/loop.h). Only on this failure path; it costs at
  * most the run's time again. Rows of kind last_good in hist.csv. */
 static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *err) {
-  const uint64_t bad = (uint64_t)r->lr.bad_step, every = r->cfg->log_every ? r->cfg->log_every : 1;
+  const uint64_t bad = (uint64_t)r->lr.bad_step;
+  const int64_t last_hist = s->eh.next_h ? (int64_t)s->hsteps[s->eh.next_h - 1] : -1;
   uint64_t good = bad - 1;
   cgd_map *map = NULL;
   double *x2 = malloc(s->n * s->dim * sizeof *x2), *p = malloc(s->ncell * sizeof *p);
@@ -833,12 +834,20 @@ static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *e
   cgd_error e2;
   /* Step bad − 1 passed every check the map makes at each step, but a map that evaluates
    * only ∇f0 (stochastic, Gaussian) meets f1's range only at observed steps: if bad − 1
-   * fails when observed, the last logged step before bad, which the run did check, is. */
+   * fails when observed, the last observed step before bad, which the run did check, is
+   * (unless hist.csv already has that law). */
   for (int attempt = 0; !rc && attempt < 2; attempt++) {
     if (attempt) {
-      const uint64_t logged = (bad - 1) / every * every;
-      if (!(lrc == CGD_EDIVERGED || lrc == CGD_EDOMAIN) || logged >= good) break;
-      good = logged;
+      const int64_t checked = r->lr.last_checked;
+      if (!(lrc == CGD_EDIVERGED || lrc == CGD_EDOMAIN) || checked < 0 || (uint64_t)checked >= good)
+        break;
+      if (checked <= last_hist) {
+        snprintf(e2.msg, sizeof e2.msg, "step %llu is out of range where observed; the last step "
+                 "checked before it, %lld, has its law in hist.csv already",
+                 (unsigned long long)good, (long long)last_hist);
+        break;
+      }
+      good = (uint64_t)checked;
     }
     cgd_map_free(map);
     map = NULL;

@@ -101,7 +101,9 @@ static int trace_row(cgd_run_ctx *r, uint64_t t, size_t n, const double *x, cons
  * last step that passed the loop's check. */
 static int trace_observe_failing(void *u, uint64_t t, size_t n, const double *x, const double *f,
                                  const double *g, cgd_error *err) {
-  return trace_row(u, t, n, x, f, g, err);
+  cgd_run_ctx *r = u;
+  r->failing_f = f[0];
+  return trace_row(r, t, n, x, f, g, err);
 }
 
 static int trace_observe(void *u, uint64_t t, size_t n, const double *x, const double *f,
@@ -140,6 +142,11 @@ static int series_finish(void *u, const cgd_run_info *info, cgd_record *sum, cgd
       res->first_increase = (int64_t)t;
       break;
     }
+  /* the step the run diverged on is not in the series, but a finite value above the loss
+   * limit right after it is still a rise (a NaN is not) */
+  if (res->first_increase < 0 && nobs && r->lr.bad_step == (int64_t)nobs &&
+      r->failing_f - r->L[nobs - 1] > r->cfg->verdict.increase_rtol * fabs(r->L[nobs - 1]))
+    res->first_increase = (int64_t)nobs - 1;
   if (nobs < 3) return CGD_OK;
   size_t start = (size_t)floor((1.0 - r->cfg->tail_frac) * (double)(nobs - 1));
   if (nobs - start < 2) start = nobs - 2;
@@ -494,6 +501,7 @@ static int run_or_resume(const cgd_run_config *cfg, const cgd_run_extras *ex, in
     return res->status = cgd_fail(err, CGD_ENOMEM, "out of memory");
   }
   r->res = res;
+  r->failing_f = NAN;
   r->resuming = resume;
   r->kind = kind_of(cgd_run_config_kind(cfg));
   res->kind = r->kind->id;

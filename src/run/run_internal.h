@@ -80,6 +80,7 @@ struct cgd_run_ctx {
   double *L;
   uint64_t last_obs;
   int any_obs;
+  double failing_f; /* f (loss) of the step reported as diverged, if observed (else NaN) */
   /* the loop's outcome */
   cgd_loop_result lr;
   int run_rc;
