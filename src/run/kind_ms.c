@@ -844,7 +844,7 @@ static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *e
       if (checked <= last_hist) {
         snprintf(e2.msg, sizeof e2.msg, "step %llu is out of range where observed; the last step "
                  "checked before it, %lld, has its law in hist.csv already",
-                 (unsigned long long)good, (long long)last_hist);
+                 (unsigned long long)good, (long long)checked);
         break;
       }
       good = (uint64_t)checked;
