@@ -253,6 +253,11 @@ expect_exit 3 "comparison with missing data" "$T" --data "$W/nonexist" --lr 0.1,
 want=$(awk -F, 'NR >= 3 && NR <= 5 { s += $2 } END { printf "%.6e", s / 3 }' "$W/orbdiv/trace.csv")
 [ "$(jq -r '"\(.diverged_step) \(.orbit.samples) \(.orbit.mean[0])"' "$W/orbdiv/summary.json" | awk '{ printf "%s %s %.6e", $1, $2, $3 }')" = "4 3 $want" ] && ok ||
   bad "diverged orbit statistics: $(jq -c '[.diverged_step, .orbit]' "$W/orbdiv/summary.json"), want mean $want"
+# ... and draws it: hist.png of the last good law (no hist.png before)
+"$T" --f0 quartic --f1 sin --eps 1e-3 --lr 0.3 --map heavyball --ensemble 100 --iters 200 --quiet \
+  --out "$W/ensdivplot" >/dev/null 2>&1
+grep -q "eq 'last_good'" "$W/ensdivplot/plot.gp" && ok || bad "diverged ensemble: plot.gp does not draw the last good law"
+if command -v gnuplot >/dev/null; then [ -s "$W/ensdivplot/hist.png" ] && ok || bad "diverged ensemble: no hist.png"; fi
 # the Gaussian map meets f1's range only at logged steps: the last good law falls back to
 # the last logged step before the divergence (no rows before: step bad - 1 was out of range)
 "$T" --f0 'x^2' --ensemble 3000 --lr 1.002 --iters 6000 --map gaussian --hist-range -2e6,2e6 --log-every 100 \

@@ -61,6 +61,8 @@ typedef struct ms_state {
   cgd_hist2d *orbit2;
   double orbit_sum[2], orbit_sq[2];
   uint64_t orbit_n;
+  int64_t last_good_step;   /* a diverged ensemble's last_good rows in hist.csv (-1: none) */
+  double last_good_inrange; /* and the share of its particles inside --hist-range */
   double orbit_pending[2]; /* the newest state, counted once the run has gone past it */
   uint64_t orbit_has_pending;
   /* ensembles in 1-D: crossings of x = 0 per particle (bit 0: by the ε-scale dynamics,
@@ -396,6 +398,7 @@ static int ms_setup(cgd_run_ctx *r, cgd_error *err) {
   if (!s) return cgd_fail(err, CGD_ENOMEM, "out of memory");
   r->ks = s;
   s->cfg = c;
+  s->last_good_step = -1;
   /* an ensemble row costs a full evaluation of every particle: keep them to ~1000 */
   if (!c->log_every) c->log_every = c->ensemble > 1 ? (c->iters / 1000 > 10 ? c->iters / 1000 : 10) : 1;
   int rc = build_objective(r, err);
@@ -869,6 +872,8 @@ static int last_good_hist(cgd_run_ctx *r, ms_state *s, json_t *sum, cgd_error *e
       struct cgd_distances d = {NAN, NAN, NAN, NAN, NAN};
       if (s->gibbs && total) distances(s, p, s->gibbs, &d);
       write_hist_rows(s, s->hist.fp, good, "last_good", p, total, &d);
+      s->last_good_step = (int64_t)good;
+      s->last_good_inrange = (double)total / (double)s->n;
       json_object_set_new(sum, "last_good_hist",
                           dist_json(json_pack("{s:I, s:f}", "step", (json_int_t)good, "in_range_fraction",
                                               (double)total / (double)s->n), &d));
@@ -965,9 +970,17 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
                 "set size noratio\n");
     snprintf(pngs, len, "trace.png liyorke.png");
   }
-  const int have_hist = s->n == 1 ? s->orbit_n > 0 : s->eh.next_h > 0;
+  const int have_hist = s->n == 1 ? s->orbit_n > 0 : s->eh.next_h > 0 || s->last_good_step >= 0;
   if (!have_hist) return 0; /* e.g. a run that stopped before its first histogram */
-  const uint64_t last = s->n == 1 ? r->lr.steps : s->hsteps[s->eh.next_h - 1];
+  /* the filled histogram: the last one, which for a diverged ensemble is its last good law
+   * (later than every histogram step by construction) */
+  const int lg = s->n > 1 && s->last_good_step >= 0;
+  const uint64_t last = s->n == 1 ? r->lr.steps : lg ? (uint64_t)s->last_good_step : s->hsteps[s->eh.next_h - 1];
+  const char *fkind = lg ? "last_good" : kind;
+  char note[96] = "";
+  if (lg)
+    snprintf(note, sizeof note, " (last good: diverged after; %.3g%% of the particles in range)",
+             100 * s->last_good_inrange);
   const double lo = c->hist_range[0], hi = c->hist_range[1], w = (hi - lo) / (double)s->nbins;
   strncat(pngs, " hist.png", len - strlen(pngs) - 1);
   fprintf(gp, "set output 'hist.png'\nset key default; set xlabel 'x'\n");
@@ -978,10 +991,10 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
             "set title \"%s histograms vs the %s Gibbs law (density per bin)\"\n"
             "set xlabel 'x'; set ylabel 'density'; set style fill solid 0.3\n"
             "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
-            "($4+$5)/2 : NaN):($7/%.17g):($5-$4) with boxes lc rgb '#9ab' title 'step %llu'",
+            "($4+$5)/2 : NaN):($7/%.17g):($5-$4) with boxes lc rgb '#9ab' title 'step %llu%s'",
             kind, c->gibbs_gaussian ? "Gaussian-form" : "rescaled", (unsigned long long)last,
-            kind, w, (unsigned long long)last);
-    for (size_t h = 0; s->n > 1 && h + 1 < s->eh.next_h; h++)
+            fkind, w, (unsigned long long)last, note);
+    for (size_t h = 0; s->n > 1 && h + (lg ? 0 : 1) < s->eh.next_h; h++)
       fprintf(gp,
               ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : "
               "NaN):($7/%.17g) with histeps lw 1.5 title 'step %llu'",
@@ -990,7 +1003,7 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
       fprintf(gp,
               ", '' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? ($4+$5)/2 : NaN):"
               "($8/%.17g) with histeps lw 2.5 lc rgb 'black' title 'Gibbs law'",
-              (unsigned long long)last, kind, w);
+              (unsigned long long)last, fkind, w);
     fputc('\n', gp);
     return 0;
   }
@@ -999,18 +1012,19 @@ static int ms_plot(cgd_run_ctx *r, FILE *gp, char *pngs, size_t len, char *why, 
           "set multiplot layout 1,2\nset size ratio -1; set cblabel 'probability'\n"
           "set xrange [%.17g:%.17g]; set yrange [%.17g:%.17g]\n"
           "set xlabel 'x'; set ylabel 'y'\n"
-          "set title \"%s at step %llu\"\n"
+          "set title \"%s at step %llu%s\"\n"
           "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
           "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):10 with boxxyerror "
           "fs solid noborder lc palette notitle\n",
-          lo, hi, lo, hi, kind, (unsigned long long)last, (unsigned long long)last, kind);
+          lo, hi, lo, hi, kind, (unsigned long long)last, note,
+          (unsigned long long)last, fkind);
   if (s->gibbs)
     fprintf(gp,
             "set title 'rescaled Gibbs law'\n"
             "plot 'hist.csv' every ::1 using ((column(1)==%llu && strcol(2) eq '%s') ? "
             "($4+$5)/2 : NaN):(($7+$8)/2):(($5-$4)/2):(($8-$7)/2):11 with boxxyerror "
             "fs solid noborder lc palette notitle\n",
-            (unsigned long long)last, kind);
+            (unsigned long long)last, fkind);
   fprintf(gp, "unset multiplot\n");
   return 0;
 }
